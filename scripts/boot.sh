@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# boot.sh KERNEL INITRAMFS RESULTDIR SUITE [TIMEOUT]
+# Boot KERNEL with INITRAMFS (from build-guest.sh) under QEMU and run the
+# guest suite SUITE (a file name in guest/suites; several joined by commas;
+# "" runs nothing). RESULTDIR, named for the kernel, gets:
+#   console.log    kernel console and the tests' output (ttyS0)
+#   results.ktap   KTAP results (ttyS1), for report.sh
+#   status         "ok", or the one-line reason the run failed
+#   boot.info      what was booted, how, and how long it took
+#   qemu.log       QEMU's own messages
+# Fails on a timeout (TIMEOUT seconds of wall clock, default 600), a
+# kernel panic, a kernel splat in the console or a run that stopped before
+# the end marker. Test failures are report.sh's business, not this one's.
+# Environment: BOOT_APPEND  extra kernel arguments (e.g. panic_on_warn=1)
+#              UFFDWP_ACCEL tcg or kvm (default: kvm if it boots, else tcg)
+#              QEMU_MEM (2G) QEMU_SMP (2)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 4 ] || [ $# -eq 5 ] || die "usage: boot.sh KERNEL INITRAMFS RESULTDIR SUITE [TIMEOUT]"
+kernel=$1 initramfs=$2 dir=$3 suite=$4 timeout=${5:-600}
+[ -f "$kernel" ] || die "kernel $kernel not found: build it (build-kernel.sh) or fetch it (ref-kernels.sh)"
+[ -f "$initramfs" ] || die "initramfs $initramfs not found: run build-guest.sh"
+case "$timeout" in '' | *[!0-9]*) die "TIMEOUT must be seconds, not '$timeout'" ;; esac
+case "$dir" in *,*) die "RESULTDIR must not contain a comma (QEMU option syntax): $dir" ;; esac
+for s in ${suite//,/ }; do
+	[ -f "$TOP/guest/suites/$s" ] || die "no suite '$s' in $TOP/guest/suites"
+done
+BIOS=/usr/share/qemu/qboot.rom
+[ -f "$BIOS" ] || die "$BIOS missing: run 'make deps' (qemu-system-x86)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run 'make deps'"
+
+mkdir -p "$dir"
+dir=$(realpath "$dir")
+label=${dir##*/}
+
+# Panics, oopses, warnings, lockdep, KASAN, stalls: any of these in the
+# console fails the run, whatever the tests said.
+SPLAT='Kernel panic|BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection fault|'
+SPLAT+='kernel BUG at|Unable to handle kernel|possible circular locking|'
+SPLAT+='possible recursive locking|inconsistent lock state|suspicious RCU usage|'
+SPLAT+='soft lockup|hard LOCKUP|blocked for more than|detected stall|Call Trace:'
+
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+
+secs() {
+	printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100))
+}
+
+# accel: tcg, unless the CPU has vmx/svm and a short KVM boot works.
+accel() {
+	local probe
+	if [ -n "${UFFDWP_ACCEL:-}" ]; then
+		echo "$UFFDWP_ACCEL"
+		return
+	fi
+	if ! grep -qwE 'vmx|svm' /proc/cpuinfo || [ ! -w /dev/kvm ]; then
+		echo tcg
+		return
+	fi
+	probe=$(mktemp -d /tmp/uffdwp-kvm-probe.XXXXXX)
+	if UFFDWP_ACCEL=kvm "$0" "$kernel" "$initramfs" "$probe/kvm" "" 60 >"$probe/log" 2>&1; then
+		echo kvm
+	else
+		warn "KVM boot probe failed, using TCG: $(tail -n1 "$probe/log")"
+		echo tcg
+	fi
+	rm -rf "$probe"
+}
+
+# fail CAUSE: record and report why the run failed.
+fail() {
+	echo "$1" >"$dir/status"
+	die "$label: $1 (console: $dir/console.log)"
+}
+
+# context LINE: the console around line LINE, to stderr.
+context() {
+	sed -n "$(($1 > 5 ? $1 - 5 : 1)),$(($1 + 25))p" "$dir/console.log" | sed 's/^/    | /' >&2
+}
+
+acc=$(accel)
+cpu=max
+[ "$acc" = kvm ] && cpu=host
+rm -f "$dir"/{console,results}.{raw,log,ktap} "$dir"/{status,boot.info,qemu.log}
+echo running >"$dir/status"
+
+append="console=ttyS0 panic=-1 uffdwp.suite=$suite ${BOOT_APPEND:-}"
+qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none
+	-machine "pc,accel=$acc" -cpu "$cpu" -smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-2G}"
+	-bios "$BIOS" -no-reboot
+	-kernel "$kernel" -initrd "$initramfs" -append "$append"
+	-serial "file:$dir/console.raw" -serial "file:$dir/results.raw")
+printf '%q ' "${qemu[@]}" >"$dir/qemu.log"
+echo >>"$dir/qemu.log"
+
+info "$label: booting $kernel ($acc), suite '${suite:-none}', timeout ${timeout}s"
+start=$(now_ms)
+nice -n 10 "${qemu[@]}" </dev/null >>"$dir/qemu.log" 2>&1 &
+qpid=$!
+# shellcheck disable=SC2064 # expand now: this is the QEMU we started
+trap "kill $qpid 2>/dev/null || true" EXIT
+
+# Wait for QEMU, showing results as they come; stop it at the deadline.
+init_ms="" seen=0 timed_out=""
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 0.5
+	if [ -z "$init_ms" ] && grep -q '^KTAP version' "$dir/results.raw" 2>/dev/null; then
+		init_ms=$(($(now_ms) - start))
+	fi
+	lines=$(wc -l <"$dir/results.raw" 2>/dev/null || echo 0)
+	if [ "$lines" -gt "$seen" ]; then
+		sed -n "$((seen + 1)),${lines}p" "$dir/results.raw" | tr -d '\r' |
+			grep -E '^(ok|not ok|Bail out)' | sed "s/^/    $label: /" || true
+		seen=$lines
+	fi
+	if [ $(($(now_ms) - start)) -ge $((timeout * 1000)) ]; then
+		timed_out=1
+		kill "$qpid" 2>/dev/null || true
+		break
+	fi
+done
+qrc=0
+wait "$qpid" || qrc=$?
+trap - EXIT
+total_ms=$(($(now_ms) - start))
+
+for f in console results; do
+	tr -d '\r' <"$dir/$f.raw" >"$dir/$f.tmp" 2>/dev/null || : >"$dir/$f.tmp"
+	rm -f "$dir/$f.raw"
+done
+mv "$dir/console.tmp" "$dir/console.log"
+mv "$dir/results.tmp" "$dir/results.ktap"
+{
+	echo "kernel=$(realpath "$kernel")"
+	echo "initramfs=$(realpath "$initramfs")"
+	echo "suite=$suite"
+	echo "accel=$acc"
+	echo "append=$append"
+	echo "init_seconds=${init_ms:+$(secs "$init_ms")}"
+	echo "total_seconds=$(secs "$total_ms")"
+} >"$dir/boot.info"
+
+if [ -n "$timed_out" ]; then
+	tail -n 20 "$dir/console.log" | sed 's/^/    | /' >&2
+	fail "timed out after ${timeout}s: the guest hung or the suite is too slow for this TIMEOUT"
+fi
+if [ ! -s "$dir/console.log" ]; then
+	tail -n 5 "$dir/qemu.log" >&2
+	fail "no console output, QEMU exited with $qrc: see $dir/qemu.log"
+fi
+if n=$(grep -n -m1 'Kernel panic' "$dir/console.log"); then
+	context "${n%%:*}"
+	fail "kernel panic: $(cut -d: -f2- <<<"$n" | cut -c1-160)"
+fi
+if n=$(grep -n -m1 -E "$SPLAT" "$dir/console.log"); then
+	context "${n%%:*}"
+	fail "kernel splat in the console: $(cut -d: -f2- <<<"$n" | cut -c1-160)"
+fi
+if ! grep -qxF "$KTAP_END" "$dir/results.ktap"; then
+	tail -n 20 "$dir/console.log" | sed 's/^/    | /' >&2
+	fail "the guest stopped before the end of the run (no '$KTAP_END' in results.ktap)"
+fi
+echo ok >"$dir/status"
+init_s=${init_ms:+$(secs "$init_ms")}
+info "$label: init after ${init_s:-?}s, done after $(secs "$total_ms")s ($acc)"
