@@ -32,13 +32,13 @@ info "extracting $tarball"
 tar -xJf "$tarball" -C "$tmp" --strip-components=1
 cd "$tmp"
 git init -q -b base
-git config user.name "uffd-continue-wp harness"
-git config user.email "harness@localhost"
 git config gc.auto 0
 # Debian's top-level .gitignore ends with '/*': force-add the whole tree.
 info "committing the base tree"
 git add -f -A .
-GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
+GIT_AUTHOR_NAME="Debian" GIT_AUTHOR_EMAIL="debian-kernel@lists.debian.org" \
+	GIT_COMMITTER_NAME="Debian" GIT_COMMITTER_EMAIL="debian-kernel@lists.debian.org" \
+	GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
 	git commit -q -m "Debian $BASE_PKG $BASE_VERSION"
 git tag "$BASE_TAG"
 cd /

@@ -21,7 +21,7 @@ log="$out/build.log"
 info "make -j$JOBS bzImage (log: $log)"
 if ! make -C "$src" O="$out" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" \
 	bzImage >"$log" 2>&1; then
-	grep -E 'error|Error' "$log" | head -n 20 >&2 || tail -n 20 "$log" >&2
+	grep -E ': (fatal )?error:|undefined reference|\*\*\*' "$log" | head -n 20 >&2 || tail -n 20 "$log" >&2
 	die "kernel build failed in $src; full log: $log"
 fi
 quiet "$out/headers.log" make -C "$src" O="$out" ARCH=x86_64 \

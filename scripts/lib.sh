@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (variables here are used by the scripts that source this file)
 # Shared settings and helpers for the harness scripts. Sourced, never run.
 
 # Where everything that is not source lives: the extracted base, build

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# export.sh [--check]
+# Export branch 'series' of the cache work tree to patches/ with git
+# format-patch: numbered patches, a cover letter from the branch
+# description, and patches/series. Output is reproducible (zero commit
+# ids, no signature, cover letter dated like the tip), so exporting an
+# unchanged branch leaves the repo untouched. --check only reports
+# whether patches/ is up to date (exit 1 if not).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+check=0
+[ "${1:-}" = --check ] && check=1
+
+cd "$SRC"
+git rev-parse -q --verify refs/heads/series >/dev/null ||
+	die "no branch 'series' in $SRC: run 'make series-tree' first"
+[ -n "$(git config branch.series.description || true)" ] ||
+	die "branch 'series' has no description (the cover letter): set it with 'git branch --edit-description series'"
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+count=$(git rev-list --count "$BASE_TAG..series")
+cover=()
+[ "$count" -gt 0 ] && cover=(--cover-letter --cover-from-description=subject)
+GIT_COMMITTER_DATE=$(git log -1 --format=%cI series) \
+	git format-patch -q --zero-commit --no-signature --base="$BASE_TAG" \
+	"${cover[@]}" -o "$out" "$BASE_TAG..series"
+{
+	echo "# Apply in this order: quilt push -a, or git am on $BASE_TAG."
+	for f in "$out"/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ -e "$f" ] || continue
+		case "${f##*/}" in 0000-*) ;; *) echo "${f##*/}" ;; esac
+	done
+} >"$out/series"
+
+changed=0
+for f in "$out"/*; do
+	cmp -s "$f" "$TOP/patches/$(basename "$f")" || changed=1
+done
+for f in "$TOP"/patches/*; do
+	[ -e "$f" ] || continue
+	[ -e "$out/$(basename "$f")" ] || changed=1
+done
+if [ "$check" = 1 ]; then
+	exit "$changed"
+fi
+if [ "$changed" = 0 ]; then
+	info "patches/ is up to date ($count patches)"
+	exit 0
+fi
+mkdir -p "$TOP/patches"
+for f in "$TOP"/patches/*; do
+	[ -e "$f" ] || continue
+	[ -e "$out/$(basename "$f")" ] || rm -f "$f"
+done
+for f in "$out"/*; do
+	cmp -s "$f" "$TOP/patches/$(basename "$f")" || cp "$f" "$TOP/patches/"
+done
+info "exported $count patches to patches/"

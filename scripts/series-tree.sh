@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Materialise base + patches/series as commits on branch 'series' in the
+# cache work tree ($SRC), ready to edit with git (commit --amend, rebase
+# -i, ...). The cover letter becomes the branch description, which
+# 'make export' turns back into patches/0000-cover-letter.patch.
+# Refuses to throw away commits on 'series' that were not exported.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$TOP/scripts/base.sh"
+cd "$SRC"
+[ -z "$(git status --porcelain --untracked-files=no)" ] ||
+	die "$SRC has uncommitted changes: commit or stash them first"
+
+if git rev-parse -q --verify refs/heads/series >/dev/null; then
+	if [ "${FORCE:-0}" != 1 ] && ! "$TOP/scripts/export.sh" --check; then
+		die "branch 'series' in $SRC has work not exported to patches/: run 'make export' first, or FORCE=1 to discard it"
+	fi
+fi
+
+git checkout -q -B series "$BASE_TAG"
+n=0
+while IFS= read -r p; do
+	[ -f "$TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
+	if ! git am -q --keep-cr "$TOP/patches/$p" >/dev/null 2>&1; then
+		git am --abort >/dev/null 2>&1 || true
+		die "patch $p does not apply with git am; run 'make apply' to see the failing hunk"
+	fi
+	n=$((n + 1))
+done < <(series_patches)
+
+cover="$TOP/patches/0000-cover-letter.patch"
+if [ -f "$cover" ]; then
+	# Subject (without the [PATCH 0/N] tag) and body up to the shortlog.
+	desc=$(awk '
+		/^Subject: / { sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next }
+		insubj && /^ / { sub(/^ /, ""); subj = subj " " $0; next }
+		insubj && /^$/ { insubj = 0; body = 1; print subj; print ""; next }
+		body && /^.* \([0-9]+\):$/ { exit }
+		body { print }
+	' "$cover")
+	git config branch.series.description "$desc"
+fi
+info "branch 'series' in $SRC: $BASE_TAG + $n patches"
