@@ -1,0 +1,65 @@
+# UFFDIO_CONTINUE_MODE_WP for Linux 6.1: the series and the harness that
+# proves it. Each target is a thin call into scripts/; see README.md.
+#
+#   make demo        build the patched kernel, boot it, show the feature (default)
+#   make check       the whole test pipeline: lint, apply, build each patch,
+#                    boot three kernels, run the guest suites, report
+#   make lint        checkpatch --strict on every patch, shellcheck on the scripts
+#   make series-tree base + patches/ as git commits in the cache work tree
+#   make export      that work tree back to patches/ (git format-patch)
+#   make clean       remove test results;  make clean-cache: remove the whole cache
+
+S := scripts
+
+.PHONY: demo check lint deps base apply kernel series-build guest ref \
+	run series-tree export clean clean-cache
+
+demo:
+	@$(S)/demo.sh
+
+check:
+	@$(S)/check.sh
+
+lint: base
+	@$(S)/lint.sh
+
+deps:
+	@$(S)/deps.sh
+
+base:
+	@$(S)/base.sh
+
+apply: base
+	@$(S)/apply.sh
+
+# The test kernel at the series tip (no per-patch walk).
+kernel: apply
+	@$(S)/build-kernel.sh "$$($(S)/cachedir.sh check)" "$$($(S)/cachedir.sh build)/patched"
+
+series-build: apply
+	@$(S)/build-series.sh
+
+guest:
+	@$(S)/build-guest.sh "$$($(S)/cachedir.sh check)" "$$($(S)/cachedir.sh build)/patched/usr" "$$($(S)/cachedir.sh guest)"
+
+ref:
+	@$(S)/ref-kernels.sh
+
+# Run guest suites on kernels: make run SUITES=selftests KERNELS="patched debian-6.12"
+SUITES ?= selftests
+KERNELS ?= patched debian-6.1 debian-6.12
+run:
+	@$(S)/run-suites.sh "$(SUITES)" $(KERNELS); \
+	$(S)/report.sh $(foreach k,$(KERNELS),"$$($(S)/cachedir.sh results)/$(k)")
+
+series-tree:
+	@$(S)/series-tree.sh
+
+export:
+	@$(S)/export.sh
+
+clean:
+	rm -rf "$$($(S)/cachedir.sh results)"
+
+clean-cache:
+	@$(S)/clean-cache.sh

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# kernels.sh NAME...: print "NAME PATH" for each test kernel asked for.
+#   patched      the series built from configs/test.config
+#   debian-6.1   Debian's prebuilt unpatched base (ref-kernels.sh)
+#   debian-6.12  Debian's prebuilt 6.12, mainline behaviour
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+for k in "$@"; do
+	case "$k" in
+	patched) p="$BUILD/patched/arch/x86/boot/bzImage" ;;
+	debian-6.1 | debian-6.12) p="$REFDIR/$k/vmlinuz" ;;
+	*) die "unknown kernel '$k' (patched, debian-6.1, debian-6.12)" ;;
+	esac
+	[ -f "$p" ] || die "kernel $k not found at $p: run 'make check' (or 'make kernel ref')"
+	printf '%s %s\n' "$k" "$p"
+done
