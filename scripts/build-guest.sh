@@ -108,7 +108,8 @@ list="$out/build/initramfs.list"
 	echo "file /bin/busybox $BUSYBOX 0755 0 0"
 	"$BUSYBOX" --list-full | while read -r applet; do
 		case "$applet" in
-		*/busybox) ;;
+		# No other init than /init: if it fails, the kernel must say so.
+		*/busybox | sbin/init | linuxrc) ;;
 		*/*) echo "slink /$applet /bin/busybox 0777 0 0" ;;
 		esac
 	done

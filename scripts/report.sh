@@ -17,7 +17,7 @@ set -euo pipefail
 # of one run.
 rows() {
 	local dir=$1 label status
-	label=$(basename "$(realpath "$dir")")
+	label=$(basename "$(realpath -m "$dir")")
 	if [ -f "$dir/status" ]; then
 		status=$(cat "$dir/status")
 		case "$status" in

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# check-harness.sh KERNEL INITRAMFS [WORKDIR]
+# Prove that the guest, boot.sh and report.sh report what they must: boot
+# KERNEL with INITRAMFS plus made-up suites (tests that fail, crash, hang,
+# reboot, fake a kernel splat; a guest that panics) and check that each
+# run fails, or passes, the way it should. Not a kernel test: any kernel
+# that boots the guest will do, the tinyconfig test kernel is fastest.
+# Runs go to WORKDIR (default $UFFDWP_CACHE/harness-check).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: check-harness.sh KERNEL INITRAMFS [WORKDIR]"
+kernel=$1 initramfs=$2 work=${3:-$UFFDWP_CACHE/harness-check}
+[ -f "$initramfs" ] || die "initramfs $initramfs not found: run build-guest.sh"
+rm -rf "$work"
+mkdir -p "$work/root/uffdwp/suites"
+
+# The made-up suites, appended to a copy of the initramfs as a second
+# archive (the kernel unpacks both), so guest/suites stays real tests.
+suite() {
+	cat >"$work/root/uffdwp/suites/$1"
+}
+suite harness-outcomes <<'EOF'
+harness-pass		10	true
+harness-skip		10	echo "feature missing" >&2; exit 4
+harness-fail		10	echo "ERROR: it broke" >&2; exit 1
+harness-segv		10	kill -SEGV $$
+harness-timeout		3	sleep 60
+harness-orphan		10	sleep 600 & echo "left a child holding stdout and stderr"
+harness-missing		10	no-such-program
+EOF
+suite harness-hang <<'EOF'
+harness-hang		3600	sleep 3600
+EOF
+suite harness-splat <<'EOF'
+harness-splat		10	echo "WARNING: CPU: 0 PID: 1 at harness.c:1 fake_splat+0x0/0x10" >/dev/kmsg
+EOF
+suite harness-reboot <<'EOF'
+harness-reboot		10	reboot -f
+EOF
+(cd "$work/root" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) | gzip -n >"$work/extra.cpio.gz"
+cat "$initramfs" "$work/extra.cpio.gz" >"$work/initramfs.cpio.gz"
+
+failed=0
+bad() {
+	printf 'FAIL  %s\n' "$*"
+	failed=$((failed + 1))
+}
+
+# boot NAME SUITE TIMEOUT WANT [BOOT_APPEND]: boot.sh must succeed (WANT
+# "ok") or fail with a last line matching the extended regex WANT.
+boot() {
+	local name=$1 suite=$2 timeout=$3 want=$4 log="$work/$1.log" rc=0
+	BOOT_APPEND=${5:-} "$TOP/scripts/boot.sh" "$kernel" "$work/initramfs.cpio.gz" \
+		"$work/$name" "$suite" "$timeout" >"$log" 2>&1 || rc=$?
+	if [ "$want" = ok ]; then
+		if [ "$rc" -eq 0 ]; then
+			printf 'ok    %s: %s\n' "$name" "$(tail -n1 "$log" | sed 's/^ *//')"
+		else
+			bad "$name: boot.sh failed: $(tail -n1 "$log")"
+		fi
+	elif [ "$rc" -eq 0 ]; then
+		bad "$name: boot.sh succeeded, wanted a failure matching '$want'"
+	elif ! tail -n1 "$log" | grep -qE "$want"; then
+		bad "$name: wanted '$want', boot.sh said: $(tail -n1 "$log")"
+	else
+		printf 'ok    %s: %s\n' "$name" "$(tail -n1 "$log")"
+	fi
+}
+
+# report NAME WANT...: report.sh on run NAME must fail and print every
+# line matching the extended regexes WANT.
+report() {
+	local name=$1 log="$work/$1.report" w
+	shift
+	if "$TOP/scripts/report.sh" "$work/$name" >"$log" 2>&1; then
+		bad "$name: report.sh succeeded, wanted a failure"
+		return
+	fi
+	for w in "$@"; do
+		grep -qE "$w" "$log" || bad "$name: report.sh printed no line matching '$w' (see $log)"
+	done
+	printf 'ok    %s: report: %s\n' "$name" "$(tail -n1 "$log")"
+}
+
+boot outcomes harness-outcomes 300 ok
+report outcomes \
+	'harness-pass +PASS' \
+	'harness-skip +SKIP +[0-9.]+s +feature missing$' \
+	'harness-fail +FAIL +[0-9.]+s +exit=1: ERROR: it broke$' \
+	'harness-segv +FAIL +[0-9.]+s +killed by signal 11 \(SIGSEGV\)' \
+	'harness-timeout +FAIL +[0-9.]+s +TIMEOUT 3 seconds$' \
+	'harness-orphan +PASS' \
+	'harness-missing +FAIL +[0-9.]+s +exit=127' \
+	'^2 passed, 4 failed, 1 skipped$'
+boot hang harness-hang 30 'timed out after 30s'
+report hang '\(run\) +FAIL +timed out' '\(run\) +FAIL +0 of 1 planned' '^0 passed, 2 failed, 0 skipped$'
+boot splat harness-splat 120 'kernel splat in the console: WARNING: CPU: 0 PID: 1 at harness.c'
+report splat 'harness-splat +PASS' '\(run\) +FAIL +kernel splat' '^1 passed, 1 failed, 0 skipped$'
+boot reboot harness-reboot 120 'stopped before the end of the run'
+report reboot '\(run\) +FAIL +0 of 1 planned results' '^0 passed, 2 failed, 0 skipped$'
+boot panic "" 120 'kernel panic: .*Kernel panic - not syncing' 'rdinit=/no-such-init init=/no-such-init'
+report panic '\(run\) +FAIL +kernel panic' '\(run\) +FAIL +no KTAP plan'
+boot no-suite no-such-suite 120 ok
+report no-suite '\(run\) +FAIL +Bail out! no suite .no-such-suite.' '^0 passed, 1 failed, 0 skipped$'
+report missing '\(run\) +FAIL +no .*/missing/results.ktap' '^0 passed, 1 failed, 0 skipped$'
+
+[ "$failed" -eq 0 ] || die "$failed harness check(s) failed; logs in $work"
+info "all harness checks passed; logs in $work"
