@@ -2,13 +2,14 @@
 # The test pipeline behind 'make check': install what is missing, prepare
 # the base, lint, apply the series (git am and quilt), build every patch,
 # build the guest, boot the three kernels and run the guest suites, then
-# report. Each step prints how long it took; the last line of the report
-# is "N passed, N failed, N skipped".
+# report: one line per test and kernel, the kselftest's cases side by
+# side on the three kernels, and last "N passed, N failed, N skipped"
+# (the side-by-side comparison counts as one more test).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 : "${KERNELS:=patched debian-6.1 debian-6.12}"
-: "${SUITES:=selftests}"
+: "${SUITES:=selftests,continue-wp}"
 start=$(date +%s)
 s="$TOP/scripts"
 
@@ -24,4 +25,26 @@ read -ra kernels <<<"$KERNELS"
 # status boot.sh left), so the run goes on to the report either way.
 step "boot and run '$SUITES' on: ${kernels[*]}" "$s/run-suites.sh" "$SUITES" "${kernels[@]}" || true
 printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
-exec "$s/report.sh" "${kernels[@]/#/$RESULTS/}"
+rc=0
+report=$("$s/report.sh" "${kernels[@]/#/$RESULTS/}") || rc=1
+printf '%s\n' "$report" | sed '$d'
+read -r pass _ fail _ skip _ <<<"$(printf '%s\n' "$report" | tail -n 1 | tr -d ,)"
+for n in "$pass" "$fail" "$skip"; do
+	case "$n" in '' | *[!0-9]*)
+		printf '%s\n' "$report" | tail -n 1
+		die "report.sh did not end with its counts" ;;
+	esac
+done
+
+# The kselftest's cases on the three kernels, when all three ran it.
+if [[ ",$SUITES," == *,continue-wp,* ]] && [ "${kernels[*]}" = "patched debian-6.1 debian-6.12" ]; then
+	echo
+	if "$s/compare.sh" uffd-continue-wp "${kernels[@]/#/$RESULTS/}"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		rc=1
+	fi
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+exit "$rc"
