@@ -163,8 +163,7 @@ if [ -n "$timed_out" ]; then
 	fail "timed out after ${timeout}s: the guest hung or the suite is too slow for this TIMEOUT"
 fi
 if [ ! -s "$dir/console.log" ]; then
-	tail -n 5 "$dir/qemu.log" >&2
-	fail "no console output, QEMU exited with $qrc: see $dir/qemu.log"
+	fail "no console output, QEMU exited with $qrc: $(tail -n1 "$dir/qemu.log")"
 fi
 if ! grep -qxF "$KTAP_END" "$dir/results.ktap"; then
 	tail -n 20 "$dir/console.log" | sed 's/^/    | /' >&2

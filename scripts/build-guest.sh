@@ -67,7 +67,7 @@ build() {
 	rm -f "$bin" "$out/build/$name.key"
 	printf '$ gcc %s\n' "${CFLAGS[*]} ${srcs[*]} ${args[*]} -o $bin" >"$log"
 	if ! gcc "${CFLAGS[@]}" "${srcs[@]}" "${args[@]}" -o "$bin" >>"$log" 2>&1; then
-		die "$name: build failed: $(grep -m1 -E 'error|undefined reference' "$log" || tail -n1 "$log"); full log: $log"
+		die "$name: build failed: $(grep -m1 -E 'error|undefined reference|ld: ' "$log" || tail -n1 "$log"); full log: $log"
 	fi
 	echo "$key" >"$out/build/$name.key"
 	info "$name: built ($(stat -c %s "$bin") bytes)"

@@ -28,6 +28,9 @@ harness-segv		10	kill -SEGV $$
 harness-timeout		3	sleep 60
 harness-orphan		10	sleep 600 & echo "left a child holding stdout and stderr"
 harness-missing		10	no-such-program
+harness-badline		ten	true
+harness-order		10	echo order-1; sleep 1; echo order-2 >/dev/kmsg; sleep 1; echo order-3
+harness-ktap		10	printf 'TAP version 13\n1..2\nok 1 case-a\nnot ok 2 case-b\n'
 EOF
 suite harness-hang <<'EOF'
 harness-hang		3600	sleep 3600
@@ -92,7 +95,25 @@ report outcomes \
 	'harness-timeout +FAIL +[0-9.]+s +TIMEOUT 3 seconds$' \
 	'harness-orphan +PASS' \
 	'harness-missing +FAIL +[0-9.]+s +exit=127' \
-	'^2 passed, 4 failed, 1 skipped$'
+	"harness-badline +FAIL +bad suite line: timeout 'ten' is not a number" \
+	'harness-order +PASS' \
+	'harness-ktap +PASS' \
+	'^4 passed, 5 failed, 1 skipped$'
+# A test's output reaches the console as it comes, between the kernel's
+# messages, and its KTAP is forwarded to the results as a subtest.
+order=$(grep -n -E '^(\[ *[0-9.]+\] )?order-[123]$' "$work/outcomes/console.log" |
+	sed 's/:.*order-/:/' | sort -n | cut -d: -f2 | tr -d '\n')
+if [ "$order" = 123 ]; then
+	printf 'ok    outcomes: test output and kernel messages in order\n'
+else
+	bad "outcomes: console order of test output and kernel message is '$order', not 123"
+fi
+if grep -qx '  ok 1 case-a' "$work/outcomes/results.ktap" &&
+	grep -qx '  not ok 2 case-b' "$work/outcomes/results.ktap"; then
+	printf 'ok    outcomes: a test'"'"'s KTAP is forwarded as a subtest\n'
+else
+	bad "outcomes: harness-ktap's KTAP is not in results.ktap as a subtest"
+fi
 boot hang harness-hang 30 'timed out after 30s'
 report hang '\(run\) +FAIL +timed out' '\(run\) +FAIL +0 of 1 planned' '^0 passed, 2 failed, 0 skipped$'
 boot splat harness-splat 120 'kernel splat in the console: WARNING: CPU: 0 PID: 1 at harness.c'
