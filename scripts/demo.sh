@@ -24,7 +24,7 @@ step "boot and run the demo on: ${kernels[*]}" "$s/run-suites.sh" "$suite" "${ke
 
 for k in "${kernels[@]}"; do
 	log="$RESULTS/$k/console.log"
-	printf '\n===== %s: %s =====\n' "$k" "$(sed -n 's/^kernel: //p' "$RESULTS/$k/boot.info" 2>/dev/null | head -n 1)"
+	printf '\n===== %s: %s =====\n' "$k" "$(sed -n 's/^kernel=//p' "$RESULTS/$k/boot.info" 2>/dev/null | head -n 1)"
 	[ -f "$log" ] || { echo "(no console log)"; rc=1; continue; }
 	# The demo's own output: between the runner's start and result lines.
 	tr -d '\r' <"$log" | awk '
