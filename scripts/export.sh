@@ -3,7 +3,8 @@
 # Export branch 'series' of the cache work tree to patches/ with git
 # format-patch: numbered patches, a cover letter from the branch
 # description, and patches/series. Output is reproducible (zero commit
-# ids, no signature, cover letter dated like the tip), so exporting an
+# ids, no signature, cover letter dated like the tip's author date, which
+# git am keeps), so exporting an
 # unchanged branch leaves the repo untouched. --check only reports
 # whether patches/ is up to date (exit 1 if not).
 set -euo pipefail
@@ -23,7 +24,7 @@ trap 'rm -rf "$out"' EXIT
 count=$(git rev-list --count "$BASE_TAG..series")
 cover=()
 [ "$count" -gt 0 ] && cover=(--cover-letter --cover-from-description=subject)
-GIT_COMMITTER_DATE=$(git log -1 --format=%cI series) \
+GIT_COMMITTER_DATE=$(git log -1 --format=%aI series) \
 	git format-patch -q --zero-commit --no-signature --base="$BASE_TAG" \
 	"${cover[@]}" -o "$out" "$BASE_TAG..series"
 {
