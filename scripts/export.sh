@@ -3,10 +3,10 @@
 # Export branch 'series' of the cache work tree to patches/ with git
 # format-patch: numbered patches, a cover letter from the branch
 # description, and patches/series. Output is reproducible (zero commit
-# ids, no signature, cover letter dated like the tip's author date, which
-# git am keeps), so exporting an
-# unchanged branch leaves the repo untouched. --check only reports
-# whether patches/ is up to date (exit 1 if not).
+# ids, no signature, the cover letter dated by the tip's author date,
+# which git am keeps), so exporting an unchanged branch, or one just
+# made by 'make series-tree', leaves the repo untouched. --check only
+# reports whether patches/ is up to date (exit 1 if not).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
