@@ -133,7 +133,7 @@ trap - EXIT
 total_ms=$(($(now_ms) - start))
 
 for f in console results; do
-	tr -d '\r' <"$dir/$f.raw" >"$dir/$f.tmp" 2>/dev/null || : >"$dir/$f.tmp"
+	tr -d '\r' 2>/dev/null <"$dir/$f.raw" >"$dir/$f.tmp" || : >"$dir/$f.tmp"
 	rm -f "$dir/$f.raw"
 done
 mv "$dir/console.tmp" "$dir/console.log"
