@@ -3,7 +3,8 @@
 # Build every program of guest/programs static against the uapi headers in
 # HDRS (a headers_install INSTALL_HDR_PATH: HDRS/include/linux/...) into
 # OUT/bin, then pack OUT/initramfs.cpio.gz: static busybox and its applets,
-# guest/init as /init, guest/suites/* and the programs.
+# guest/init as /init, guest/suites/*, guest/bin/* (helper scripts) and
+# the programs.
 # Incremental: a program is rebuilt only when its gcc command or the
 # content of a file it includes changed; the archive is only replaced when
 # its content changed.
@@ -116,6 +117,9 @@ list="$out/build/initramfs.list"
 	echo "file /init $TOP/guest/init 0755 0 0"
 	for f in "$TOP"/guest/suites/*; do
 		[ -f "$f" ] && echo "file /uffdwp/suites/${f##*/} $f 0644 0 0"
+	done
+	for f in "$TOP"/guest/bin/*; do
+		[ -f "$f" ] && echo "file /uffdwp/bin/${f##*/} $f 0755 0 0"
 	done
 	for n in "${names[@]}"; do
 		echo "file /uffdwp/bin/$n $out/bin/$n 0755 0 0"
