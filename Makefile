@@ -5,14 +5,15 @@
 #   make check       the whole test pipeline: lint, apply, build each patch,
 #                    boot three kernels, run the guest suites, report
 #   make lint        checkpatch --strict on every patch, shellcheck on the scripts
+#   make check-harness  prove the harness reports crashes, hangs, panics, splats
 #   make series-tree base + patches/ as git commits in the cache work tree
 #   make export      that work tree back to patches/ (git format-patch)
 #   make clean       remove test results;  make clean-cache: remove the whole cache
 
 S := scripts
 
-.PHONY: demo check lint deps base apply kernel series-build guest ref \
-	run series-tree export clean clean-cache
+.PHONY: demo check check-harness lint deps base apply kernel series-build \
+	guest ref run series-tree export clean clean-cache
 
 demo:
 	@$(S)/demo.sh
@@ -22,6 +23,9 @@ check:
 
 lint: base
 	@$(S)/lint.sh
+
+check-harness:
+	@$(S)/check-harness.sh "$$($(S)/cachedir.sh build)/patched/arch/x86/boot/bzImage" "$$($(S)/cachedir.sh guest)/initramfs.cpio.gz"
 
 deps:
 	@$(S)/deps.sh

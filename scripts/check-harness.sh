@@ -114,7 +114,8 @@ if grep -qx '  ok 1 case-a' "$work/outcomes/results.ktap" &&
 else
 	bad "outcomes: harness-ktap's KTAP is not in results.ktap as a subtest"
 fi
-boot hang harness-hang 30 'timed out after 30s'
+# 60 s: long enough for a loaded host to boot the guest and print the plan
+boot hang harness-hang 60 'timed out after 60s'
 report hang '\(run\) +FAIL +timed out' '\(run\) +FAIL +0 of 1 planned' '^0 passed, 2 failed, 0 skipped$'
 boot splat harness-splat 120 'kernel splat in the console: WARNING: CPU: 0 PID: 1 at harness.c'
 report splat 'harness-splat +PASS' '\(run\) +FAIL +kernel splat' '^1 passed, 1 failed, 0 skipped$'

@@ -19,6 +19,8 @@ step "lint (checkpatch, shellcheck)" "$s/lint.sh"
 step "apply the series (git am, quilt)" "$s/apply.sh"
 step "build each patch, warnings base vs tip" "$s/build-series.sh"
 step "build guest programs and initramfs" "$s/build-guest.sh" "$CHECK" "$BUILD/patched/usr" "$GUESTDIR"
+step "prove the harness catches failures" "$s/check-harness.sh" \
+	"$BUILD/patched/arch/x86/boot/bzImage" "$GUESTDIR/initramfs.cpio.gz"
 step "fetch reference kernels" "$s/ref-kernels.sh"
 read -ra kernels <<<"$KERNELS"
 # A kernel whose boot fails still gets a report row (report.sh reads the
