@@ -78,12 +78,14 @@ series_patches() {
 	done <"$TOP/patches/series"
 }
 
-# A hash of everything that decides the content of the patched tree.
+# A hash of everything that decides the content of the patched tree:
+# names and contents only, not where the checkout is (CI clones anew).
 series_hash() {
 	{
 		echo "$BASE_TAG"
 		series_patches | while IFS= read -r p; do
-			sha256sum "$TOP/patches/$p"
+			printf '%s ' "$p"
+			sha256sum <"$TOP/patches/$p"
 		done
 	} | sha256sum | cut -d' ' -f1
 }
