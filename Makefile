@@ -5,6 +5,8 @@
 #   make check       the whole test pipeline: lint, apply, build each patch,
 #                    boot three kernels, run the guest suites, report
 #   make lint        checkpatch --strict on every patch, shellcheck on the scripts
+#   make check-mainline-full  mainline's userfaultfd unit tests, every case, on
+#                    the patched kernel and Debian's 6.12 (make check runs a subset)
 #   make check-harness  prove the harness reports crashes, hangs, panics, splats
 #   make series-tree base + patches/ as git commits in the cache work tree
 #   make export      that work tree back to patches/ (git format-patch)
@@ -43,7 +45,12 @@ kernel: apply
 series-build: apply
 	@$(S)/build-series.sh
 
-guest:
+# Mainline's userfaultfd unit tests from linux-source-6.12, for the guest.
+.PHONY: mainline-tests check-mainline-full
+mainline-tests:
+	@$(S)/mainline-tests.sh
+
+guest: mainline-tests
 	@$(S)/build-guest.sh "$$($(S)/cachedir.sh check)" "$$($(S)/cachedir.sh build)/patched/usr" "$$($(S)/cachedir.sh guest)"
 
 ref:
@@ -55,6 +62,9 @@ KERNELS ?= patched debian-6.1 debian-6.12
 run:
 	@$(S)/run-suites.sh "$(SUITES)" $(KERNELS); \
 	$(S)/report.sh $(foreach k,$(KERNELS),"$$($(S)/cachedir.sh results)/$(k)")
+
+check-mainline-full: kernel
+	@$(S)/check-mainline-full.sh
 
 series-tree:
 	@$(S)/series-tree.sh

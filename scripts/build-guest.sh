@@ -27,10 +27,12 @@ mkdir -p "$out/bin" "$out/build"
 out=$(realpath "$out")
 CFLAGS=(-static -O2 -Wall -isystem "$hdrs/include")
 
-# expand WORD: tree:X -> $ksrc/X and repo:X -> $TOP/X, anywhere in WORD.
+# expand WORD: tree:X -> $ksrc/X, repo:X -> $TOP/X and
+# mainline:X -> $MAINLINE_TESTS/X (mainline-tests.sh), anywhere in WORD.
 expand() {
 	local w=$1
 	w=${w//tree:/$ksrc/}
+	w=${w//mainline:/$MAINLINE_TESTS/}
 	printf '%s\n' "${w//repo:/$TOP/}"
 }
 
@@ -43,15 +45,15 @@ build() {
 	shift
 	for w in "$@"; do
 		case "$w" in
-		tree:*.c | repo:*.c)
+		tree:*.c | repo:*.c | mainline:*.c)
 			src=$(expand "$w")
-			[ -f "$src" ] || die "$name: source $w not found ($src); fix guest/programs"
+			[ -f "$src" ] || die "$name: source $w not found ($src); fix guest/programs (mainline: files come from scripts/mainline-tests.sh)"
 			srcs+=("$src")
 			;;
 		*) args+=("$(expand "$w")") ;;
 		esac
 	done
-	[ "${#srcs[@]}" -gt 0 ] || die "$name: no tree:/repo: .c source in guest/programs"
+	[ "${#srcs[@]}" -gt 0 ] || die "$name: no tree:/repo:/mainline: .c source in guest/programs"
 
 	deps=$(gcc "${CFLAGS[@]}" "${args[@]}" -M "${srcs[@]}" 2>"$log.deps") ||
 		die "$name: build failed: $(grep -m1 -E 'error|fatal' "$log.deps" || tail -n1 "$log.deps"); full log: $log.deps"

@@ -14,6 +14,7 @@ step "install missing packages" "$s/deps.sh"
 step "base tree $BASE_TAG" "$s/base.sh"
 step "apply the series (git am, quilt)" "$s/apply.sh"
 step "build the patched kernel" "$s/build-kernel.sh" "$CHECK" "$BUILD/patched"
+step "mainline unit tests from $MAINLINE_PKG" "$s/mainline-tests.sh"
 step "build guest programs and initramfs" "$s/build-guest.sh" "$CHECK" "$BUILD/patched/usr" "$GUESTDIR"
 step "fetch reference kernels" "$s/ref-kernels.sh"
 

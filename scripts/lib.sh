@@ -22,7 +22,8 @@ CHECK="$UFFDWP_CACHE/check"		# worktree the harness applies the series in
 BUILD="$UFFDWP_CACHE/build"		# O= build trees
 REFDIR="$UFFDWP_CACHE/ref"		# Debian prebuilt kernels
 GUESTDIR="$UFFDWP_CACHE/guest"		# guest binaries and initramfs
-RESULTS="$UFFDWP_CACHE/results"		# per-kernel console logs and KTAP
+RESULTS="${UFFDWP_RESULTS:-$UFFDWP_CACHE/results}"	# per-kernel console logs and KTAP
+MAINLINE_TESTS="$UFFDWP_CACHE/mainline-tests"	# mainline's uffd unit tests (mainline-tests.sh)
 export CCACHE_DIR="${CCACHE_DIR:-$UFFDWP_CACHE/ccache}"
 JOBS=$(nproc)
 

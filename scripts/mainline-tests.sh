@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# mainline-tests.sh: prepare mainline's userfaultfd unit tests for the
+# guest build, from Debian's linux-source-6.12 (never committed here):
+#   $MAINLINE_TESTS/linux/    the few parts of the 6.12 tree they need:
+#                             tools/testing/selftests/mm (uffd-unit-tests.c,
+#                             uffd-common.c, vm_util.c, thp_settings.c),
+#                             kselftest.h, mm/gup_test.h, and what
+#                             'make headers_install' reads
+#   $MAINLINE_TESTS/usr/include  the 6.12 uapi headers they are built against
+# uffd-unit-tests.c gets guest/mainline/minor-wp-gate.patch (see its header:
+# mainline gates minor-wp on an unrelated 6.4 feature bit). guest/programs
+# names the files as mainline:PATH. Reused while the package version, the
+# patch and this script are unchanged; otherwise prepared again.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tarball=/usr/src/$MAINLINE_PKG.tar.xz
+gate=$TOP/guest/mainline/minor-wp-gate.patch
+test_src=tools/testing/selftests/mm/uffd-unit-tests.c
+# What the tests include, and what headers_install needs (no .config, no
+# kernel build: scripts, the uapi trees, the x86 arch Makefiles and syscall
+# tables, usr/include's Makefile and tools/include for arch/x86/tools).
+parts=(Makefile scripts include/uapi arch/x86 usr tools/include
+	tools/testing/selftests/kselftest.h tools/testing/selftests/mm mm/gup_test.h)
+
+version=$(dpkg-query -W -f='${Version}' "$MAINLINE_PKG" 2>/dev/null) ||
+	die "$MAINLINE_PKG is not installed: run 'make deps'"
+[ -f "$tarball" ] || die "$tarball missing: reinstall $MAINLINE_PKG"
+[ -f "$gate" ] || die "$gate missing: restore it from git"
+stamp=$({
+	echo "$MAINLINE_PKG $version"
+	sha256sum "$gate" "$0" | cut -d' ' -f1
+} | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$MAINLINE_TESTS/stamp" 2>/dev/null)" = "$stamp" ]; then
+	info "mainline unit tests from $MAINLINE_PKG $version ready in $MAINLINE_TESTS"
+	exit 0
+fi
+
+tmp="$MAINLINE_TESTS.tmp"
+log="$tmp.log"
+rm -rf "$tmp" "$log"
+mkdir -p "$tmp/linux"
+info "extracting ${#parts[@]} parts of $tarball"
+top=$(tar -tJf "$tarball" | head -n 1) || true
+top=${top%%/*}
+[ -n "$top" ] || die "cannot read $tarball: reinstall $MAINLINE_PKG"
+quiet "$log" tar -xJf "$tarball" -C "$tmp/linux" --strip-components=1 "${parts[@]/#/$top/}"
+[ -f "$tmp/linux/$test_src" ] ||
+	die "$MAINLINE_PKG $version has no $test_src: these tests need a 6.4 or later source package"
+
+info "applying ${gate#"$TOP"/}"
+(cd "$tmp/linux" && patch -p1 --fuzz=0 --no-backup-if-mismatch --dry-run <"$gate" >>"$log" 2>&1) ||
+	die "${gate#"$TOP"/} does not apply to $MAINLINE_PKG $version: refresh it against $test_src (see $log)"
+(cd "$tmp/linux" && quiet "$log" patch -p1 --fuzz=0 --no-backup-if-mismatch -i "$gate")
+
+info "installing the $version uapi headers"
+quiet "$log" make -C "$tmp/linux" O="$tmp/obj" ARCH=x86_64 -j"$JOBS" \
+	headers_install INSTALL_HDR_PATH="$tmp/usr"
+grep -q UFFDIO_CONTINUE_MODE_WP "$tmp/usr/include/linux/userfaultfd.h" ||
+	die "the $version uapi headers lack UFFDIO_CONTINUE_MODE_WP: is $MAINLINE_PKG older than 6.4?"
+rm -rf "$tmp/obj"
+
+echo "$stamp" >"$tmp/stamp"
+rm -rf "$MAINLINE_TESTS"
+mv "$tmp" "$MAINLINE_TESTS"
+mv "$log" "$MAINLINE_TESTS/prepare.log"
+info "mainline unit tests from $MAINLINE_PKG $version ready in $MAINLINE_TESTS"
