@@ -58,26 +58,25 @@ for n in "$pass" "$fail" "$skip"; do
 	esac
 done
 
-# The kselftest's cases on the three kernels, when all three ran it.
-if [[ ",$SUITES," == *,continue-wp,* ]] && [ "${kernels[*]}" = "patched debian-6.1 debian-6.12" ]; then
+# comparison CMD...: run a side-by-side comparison; it counts as a test.
+comparison() {
 	echo
-	if "$s/compare.sh" uffd-continue-wp "${kernels[@]/#/$RESULTS/}"; then
+	if "$@"; then
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))
 		rc=1
 	fi
+}
+
+# The kselftest's cases on the three kernels, when all three ran it.
+if [[ ",$SUITES," == *,continue-wp,* ]] && [ "${kernels[*]}" = "patched debian-6.1 debian-6.12" ]; then
+	comparison "$s/compare.sh" uffd-continue-wp "${kernels[@]/#/$RESULTS/}"
 fi
 
 # Mainline's unit tests on the patched kernel and 6.12, when both ran them.
 if [[ " ${kernels[*]} " == *" patched "*" debian-6.12 "* ]] && mainline patched && mainline debian-6.12; then
-	echo
-	if "$s/mainline-report.sh" "$RESULTS/patched" "$RESULTS/debian-6.12"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		rc=1
-	fi
+	comparison "$s/mainline-report.sh" "$RESULTS/patched" "$RESULTS/debian-6.12"
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 exit "$rc"
