@@ -93,5 +93,4 @@ series_hash() {
 
 # The last line of a complete KTAP results stream; guest/init writes it
 # after the last test. Keep in sync with END_MARKER there.
-# shellcheck disable=SC2034 # used by the scripts that source this
 KTAP_END='# uffdwp: run complete'
