@@ -1,79 +1,68 @@
 # UFFDIO_CONTINUE_MODE_WP for Linux 6.1: the series and the harness that
-# proves it. Each target is a thin call into scripts/; see README.md.
+# proves it. Each target is a thin call into scripts/ (the steps and their
+# order are in scripts/pipeline.sh); see README.md.
 #
 #   make demo        build the patched kernel, boot it, show the feature (default)
 #   make check       the whole test pipeline: lint, apply, build each patch,
 #                    boot three kernels, run the guest suites, report
+#   make check-fresh make and make check on a fresh Debian 12 root (mmdebstrap),
+#                    as a new user would run them; what CI runs
 #   make lint        checkpatch --strict on every patch, shellcheck on the scripts
+#   make selftest    the harness's offline tests (KTAP parser, reports)
 #   make check-mainline-full  mainline's userfaultfd unit tests, every case, on
 #                    the patched kernel and Debian's 6.12 (make check runs a subset)
 #   make check-harness  prove the harness reports crashes, hangs, panics, splats
+#   make run         boot KERNELS with SUITES: make run SUITES=continue-wp KERNELS=patched
 #   make series-tree base + patches/ as git commits in the cache work tree
 #   make export      that work tree back to patches/ (git format-patch)
 #   make clean       remove test results;  make clean-cache: remove the whole cache
+#
+# BASE=pinned (default) | newest | VERSION picks the linux-source-6.1
+# version the series is applied to (configs/base-version is the pin).
 
-S := scripts
+P := scripts/pipeline.sh
+BASE ?= pinned
+export BASE
 
-.PHONY: demo check check-harness lint deps base apply kernel series-build \
-	guest ref run series-tree export clean clean-cache
+.PHONY: demo check check-fresh check-harness check-mainline-full lint selftest \
+	deps resolve fetch base apply kernel guest run series-tree export \
+	clean clean-cache
 
 demo:
-	@$(S)/demo.sh
+	@$(P) demo
 
 check:
-	@$(S)/check.sh
+	@$(P) check
 
-lint: base
-	@$(S)/lint.sh
+check-fresh:
+	@scripts/check-fresh.sh
+
+check-mainline-full:
+	@$(P) check-mainline-full
 
 check-harness:
-	@$(S)/check-harness.sh "$$($(S)/cachedir.sh build)/patched/arch/x86/boot/bzImage" "$$($(S)/cachedir.sh guest)/initramfs.cpio.gz"
+	@$(P) check-harness
+
+lint:
+	@$(P) lint
+
+selftest:
+	@scripts/tests/run.sh
 
 deps:
-	@$(S)/deps.sh
+	@scripts/deps.sh
 
-base:
-	@$(S)/base.sh
+resolve fetch base apply kernel guest series-tree:
+	@$(P) $@
 
-apply: base
-	@$(S)/apply.sh
-
-# The test kernel at the series tip (no per-patch walk).
-kernel: apply
-	@$(S)/build-kernel.sh "$$($(S)/cachedir.sh check)" "$$($(S)/cachedir.sh build)/patched"
-
-series-build: apply
-	@$(S)/build-series.sh
-
-# Mainline's userfaultfd unit tests from linux-source-6.12, for the guest.
-.PHONY: mainline-tests check-mainline-full
-mainline-tests:
-	@$(S)/mainline-tests.sh
-
-guest: mainline-tests
-	@$(S)/build-guest.sh "$$($(S)/cachedir.sh check)" "$$($(S)/cachedir.sh build)/patched/usr" "$$($(S)/cachedir.sh guest)"
-
-ref:
-	@$(S)/ref-kernels.sh
-
-# Run guest suites on kernels: make run SUITES=selftests KERNELS="patched debian-6.12"
-SUITES ?= selftests
-KERNELS ?= patched debian-6.1 debian-6.12
 run:
-	@$(S)/run-suites.sh "$(SUITES)" $(KERNELS); \
-	$(S)/report.sh $(foreach k,$(KERNELS),"$$($(S)/cachedir.sh results)/$(k)")
-
-check-mainline-full: kernel
-	@$(S)/check-mainline-full.sh
-
-series-tree:
-	@$(S)/series-tree.sh
+	@SUITES="$(SUITES)" KERNELS="$(KERNELS)" $(P) run
 
 export:
-	@$(S)/export.sh
+	@scripts/export.sh
 
 clean:
-	rm -rf "$$($(S)/cachedir.sh results)"
+	@rm -rf "$$(scripts/cachedir.sh results)"
 
 clean-cache:
-	@$(S)/clean-cache.sh
+	@scripts/clean-cache.sh

@@ -9,6 +9,7 @@
 # the failing hunk.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+load_run
 
 mapfile -t patches < <(series_patches)
 for p in "${patches[@]}"; do
@@ -34,28 +35,62 @@ show_failure() {
 }
 
 # --- git am ----------------------------------------------------------
-if [ ! -d "$CHECK" ]; then
+# The worktree: recreated when missing or broken (a removed directory
+# leaves git's record of it behind: prune that first).
+if ! git -C "$CHECK" rev-parse --git-dir >/dev/null 2>&1; then
+	git -C "$SRC" worktree prune
+	if [ -e "$CHECK" ]; then
+		warn "$CHECK is not a usable worktree; recreating it"
+		rm -rf "$CHECK"
+	fi
 	info "creating worktree $CHECK"
-	git -C "$SRC" worktree add -q --detach "$CHECK" "$BASE_TAG"
+	git -C "$SRC" worktree add -q --detach "$CHECK" "$BASE_TAG" ||
+		die "git worktree add $CHECK failed (git's message above)"
 fi
+
+# The stamp says which series was applied and which commit that made; it
+# holds only while the worktree is at that commit, on branch 'check',
+# with nothing changed (a per-patch walk stopped half-way leaves HEAD on
+# an earlier patch: that is not the series).
 stamp="$CHECK.applied"
 want=$(series_hash)
-if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] &&
+read -r stamp_hash stamp_tip _ <"$stamp" 2>/dev/null || stamp_hash="" stamp_tip=""
+# A walk stopped half-way (build-series.sh) leaves HEAD on an earlier
+# patch while branch 'check' still holds the series: check it out again.
+if [ "$stamp_hash" = "$want" ] && [ -n "$stamp_tip" ] &&
+	[ "$(git -C "$CHECK" rev-parse -q --verify refs/heads/check || true)" = "$stamp_tip" ] &&
+	{ [ "$(git -C "$CHECK" rev-parse -q --verify HEAD || true)" != "$stamp_tip" ] ||
+		[ "$(git -C "$CHECK" symbolic-ref -q --short HEAD || true)" != check ] ||
+		[ -n "$(git -C "$CHECK" status --porcelain --untracked-files=no)" ]; }; then
+	info "git am: $CHECK is not at the applied series (${stamp_tip:0:12}): checking it out again"
+	git -C "$CHECK" am --abort >/dev/null 2>&1 || true
+	git -C "$CHECK" checkout -q -f check || die "cannot check out branch 'check' in $CHECK (git's message above)"
+fi
+head=$(git -C "$CHECK" rev-parse -q --verify HEAD || true)
+branch=$(git -C "$CHECK" symbolic-ref -q --short HEAD || true)
+if [ "$stamp_hash" = "$want" ] && [ -n "$stamp_tip" ] && [ "$head" = "$stamp_tip" ] &&
+	[ "$branch" = check ] &&
 	[ -z "$(git -C "$CHECK" status --porcelain --untracked-files=no)" ]; then
-	info "git am: ${#patches[@]} patches already applied in $CHECK"
+	info "git am: ${#patches[@]} patches already applied in $CHECK (tip ${stamp_tip:0:12})"
 else
 	rm -f "$stamp"
 	git -C "$CHECK" am --abort >/dev/null 2>&1 || true
-	git -C "$CHECK" checkout -q -f -B check "$BASE_TAG"
+	git -C "$CHECK" checkout -q -f -B check "$BASE_TAG" ||
+		die "cannot check out $BASE_TAG in $CHECK (git's message above)"
+	log="$UFFDWP_CACHE/logs/git-am.log"
+	mkdir -p "${log%/*}"
+	: >"$log"
 	for p in "${patches[@]}"; do
-		if ! git -C "$CHECK" am -q --keep-cr "$TOP/patches/$p" >/dev/null 2>&1; then
+		if ! git -C "$CHECK" am -q --keep-cr --committer-date-is-author-date "$TOP/patches/$p" >>"$log" 2>&1; then
+			sed 's/^/    git: /' "$log" | tail -n 12 >&2
 			git -C "$CHECK" am --abort >/dev/null 2>&1 || true
 			show_failure "$p" "$CHECK"
-			die "patch $p does not apply to $BASE_TAG with git am"
+			die "git am $p on $BASE_TAG failed (git's message above; log: $log)"
 		fi
 	done
-	echo "$want" >"$stamp"
-	info "git am: applied ${#patches[@]} patches on $BASE_TAG in $CHECK"
+	tip=$(git -C "$CHECK" rev-parse HEAD)
+	echo "$want $tip" >"$stamp"
+	info "git am: applied ${#patches[@]} patches on $BASE_TAG in $CHECK (tip ${tip:0:12})"
 fi
 
 # --- quilt -----------------------------------------------------------
@@ -71,8 +106,9 @@ fi
 mkdir -p "$scratch/debian/patches"
 cp "${patches[@]/#/$TOP/patches/}" "$scratch/debian/patches/"
 printf '%s\n' "${patches[@]}" >"$scratch/debian/patches/series"
+# --quiltrc -: no ~/.quiltrc or /etc/quilt.quiltrc, as dpkg-source does.
 if ! (cd "$scratch" && QUILT_PATCHES=debian/patches QUILT_PC=.pc \
-	quilt push -a -q --fuzz=0 >quilt.log 2>&1); then
+	quilt --quiltrc - push -a -q --fuzz=0 >quilt.log 2>&1); then
 	failed=$(sed -n 's/^Applying patch \(.*\)$/\1/p' "$scratch/quilt.log" | tail -n 1)
 	failed=${failed##*/}
 	sed 's/^/    /' "$scratch/quilt.log" | tail -n 15 >&2

@@ -13,7 +13,7 @@
 # kernel panic, a kernel splat in the console or a run that stopped before
 # the end marker. Test failures are report.sh's business, not this one's.
 # Environment: BOOT_APPEND  extra kernel arguments (e.g. panic_on_warn=1)
-#              UFFDWP_ACCEL tcg or kvm (default: kvm if it boots, else tcg)
+#              UFFDWP_ACCEL tcg or kvm (default: the run record's ACCEL, accel.sh)
 #              QEMU_MEM (2G) QEMU_SMP (2)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -39,34 +39,8 @@ SPLAT+='kernel BUG at|Unable to handle kernel|possible circular locking|'
 SPLAT+='possible recursive locking|inconsistent lock state|suspicious RCU usage|'
 SPLAT+='soft lockup|hard LOCKUP|blocked for more than|detected stall|Call Trace:'
 
-now_ms() {
-	local t=${EPOCHREALTIME/./}
-	echo $((t / 1000))
-}
-
 secs() {
 	printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100))
-}
-
-# accel: tcg, unless the CPU has vmx/svm and a short KVM boot works.
-accel() {
-	local probe
-	if [ -n "${UFFDWP_ACCEL:-}" ]; then
-		echo "$UFFDWP_ACCEL"
-		return
-	fi
-	if ! grep -qwE 'vmx|svm' /proc/cpuinfo || [ ! -w /dev/kvm ]; then
-		echo tcg
-		return
-	fi
-	probe=$(mktemp -d /tmp/uffdwp-kvm-probe.XXXXXX)
-	if UFFDWP_ACCEL=kvm "$0" "$kernel" "$initramfs" "$probe/kvm" "" 60 >"$probe/log" 2>&1; then
-		echo kvm
-	else
-		warn "KVM boot probe failed, using TCG: $(tail -n1 "$probe/log")"
-		echo tcg
-	fi
-	rm -rf "$probe"
 }
 
 # fail CAUSE: record and report why the run failed.
@@ -86,7 +60,16 @@ context() {
 	sed -n "$(($1 > 5 ? $1 - 5 : 1)),$(($1 + 25))p" "$dir/console.log" | sed 's/^/    | /' >&2
 }
 
-acc=$(accel)
+# The accelerator is decided once per run (accel.sh, in the run record).
+acc=${UFFDWP_ACCEL:-}
+if [ -z "$acc" ]; then
+	load_run
+	acc=${ACCEL:-}
+fi
+case "$acc" in
+tcg | kvm) ;;
+*) die "no accelerator decided for this run (run record: ACCEL=${acc:-unset}): run scripts/accel.sh, or set UFFDWP_ACCEL=tcg" ;;
+esac
 cpu=max
 [ "$acc" = kvm ] && cpu=host
 rm -f "$dir"/{console,results}.{raw,log,ktap} "$dir"/{status,boot.info,qemu.log}
@@ -148,7 +131,17 @@ mv "$dir/results.tmp" "$dir/results.ktap"
 	echo "append=$append"
 	echo "init_seconds=${init_ms:+$(secs "$init_ms")}"
 	echo "total_seconds=$(secs "$total_ms")"
+	echo "qemu_exit=$qrc"
 } >"$dir/boot.info"
+
+# qemu_status: QEMU's exit status in words.
+qemu_status() {
+	if [ "$qrc" -gt 128 ]; then
+		echo "QEMU was killed by signal $((qrc - 128)) (SIG$(kill -l "$((qrc - 128))" 2>/dev/null || echo '?'))"
+	else
+		echo "QEMU exited with status $qrc"
+	fi
+}
 
 panic=$(first 'Kernel panic')
 if [ -n "$panic" ]; then
@@ -165,7 +158,11 @@ if [ -n "$timed_out" ]; then
 	fail "timed out after ${timeout}s: the guest hung or the suite is too slow for this TIMEOUT"
 fi
 if [ ! -s "$dir/console.log" ]; then
-	fail "no console output, QEMU exited with $qrc: $(tail -n1 "$dir/qemu.log")"
+	fail "no console output, $(qemu_status): $(tail -n1 "$dir/qemu.log")"
+fi
+if [ "$qrc" -ne 0 ]; then
+	tail -n 10 "$dir/console.log" | sed 's/^/    | /' >&2
+	fail "$(qemu_status) (QEMU's messages: $dir/qemu.log)"
 fi
 if ! grep -qxF "$KTAP_END" "$dir/results.ktap"; then
 	tail -n 20 "$dir/console.log" | sed 's/^/    | /' >&2

@@ -8,13 +8,20 @@
 # were already walked successfully.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+load_run
 
 out="$BUILD/patched"
 frag="$TOP/configs/test.config"
 stamp="$out.series-built"
 want=$(printf '%s %s\n' "$(series_hash)" "$(sha256sum <"$frag")" | sha256sum | cut -d' ' -f1)
-tip=$(git -C "$CHECK" rev-parse check)
-if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+# The series as apply.sh left it: its stamp names the tip commit.
+read -r applied tip _ <"$CHECK.applied" 2>/dev/null || applied="" tip=""
+if [ "$applied" != "$(series_hash)" ] || [ -z "$tip" ] ||
+	[ "$(git -C "$CHECK" rev-parse -q --verify HEAD)" != "$tip" ]; then
+	die "$CHECK does not hold the applied series: run scripts/apply.sh first (make check does)"
+fi
+want="$want $tip"
+if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
 	info "every patch built and warning-checked before for this series (stamp $stamp)"
 	exit 0
 fi
@@ -35,7 +42,7 @@ warnings() {
 		tail -n 20 "$log" >&2
 		die "W=1/sparse build of ${objs[*]} failed at $1; log: $log"
 	}
-	grep -E ': (warning|error):' "$log" |
+	{ grep -E ': (warning|error):' "$log" || true; } |
 		sed -E 's|^.*/linux/||; s|^.*/check/||; s|:[0-9]+:[0-9]+:|:|; s|:[0-9]+:|:|' |
 		sort -u
 }
@@ -61,6 +68,7 @@ for c in "${commits[@]}"; do
 	info "patch $i/${#commits[@]} builds ($(($(date +%s) - start))s): $subject"
 done
 git -C "$CHECK" checkout -q check
+[ "$(git -C "$CHECK" rev-parse HEAD)" = "$tip" ] || die "internal: branch 'check' in $CHECK moved during the walk"
 
 if [ "${#objs[@]}" -gt 0 ]; then
 	info "tip: W=1 + sparse on ${objs[*]}"
@@ -70,7 +78,7 @@ if [ "${#objs[@]}" -gt 0 ]; then
 		printf '%s\n' "$new" | sed 's/^/    new: /' >&2
 		die "the series adds W=1/sparse warnings (logs: $out/warnings-{base,tip}.log)"
 	fi
-	info "no new W=1/sparse warnings ($(printf '%s\n' "$base_warnings" | sed '/^$/d' | wc -l) in the base, same at the tip)"
+	info "no new W=1/sparse warnings ($(printf '%s\n' "$base_warnings" | grep -c . || true) in the base, same at the tip)"
 	# The W=1 objects differ from the normal ones: rebuild them.
 	"$TOP/scripts/build-kernel.sh" "$CHECK" "$out" "$frag" >/dev/null ||
 		die "kernel build at the tip failed (log: $out/build.log)"

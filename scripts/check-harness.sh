@@ -44,17 +44,43 @@ EOF
 (cd "$work/root" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) | gzip -n >"$work/extra.cpio.gz"
 cat "$initramfs" "$work/extra.cpio.gz" >"$work/initramfs.cpio.gz"
 
+BOOT_ENV=()
 failed=0
 bad() {
 	printf 'FAIL  %s\n' "$*"
 	failed=$((failed + 1))
 }
 
+# A user's locale must not reach the harness: de_DE.UTF-8 writes times
+# with a decimal comma (EPOCHREALTIME "1764633600,123456"), which once
+# made boot.sh's deadline meaningless, so a hung guest hung the run. The
+# locale is compiled into the work directory (LOCPATH), not installed.
+LOCALE_ENV=()
+if localedef -i de_DE -f UTF-8 "$work/locale/de_DE.UTF-8" >"$work/localedef.log" 2>&1 ||
+	[ -f "$work/locale/de_DE.UTF-8/LC_NUMERIC" ]; then
+	LOCALE_ENV=(LOCPATH="$work/locale" LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8)
+	# shellcheck disable=SC2016 # expanded by the inner bash, in the locale
+	mark=$(env "${LOCALE_ENV[@]}" bash -c 'echo "$EPOCHREALTIME"')
+	case "$mark" in
+	*,*) printf 'ok    locale: de_DE.UTF-8 compiled, EPOCHREALTIME there is %s\n' "$mark" ;;
+	*) bad "locale: EPOCHREALTIME under de_DE.UTF-8 is '$mark', not written with a comma: the locale test proves nothing" ;;
+	esac
+	ms=$(env "${LOCALE_ENV[@]}" bash -c "$(declare -f now_ms); now_ms")
+	if [ "$((ms / 1000 - $(date +%s)))" -ge -2 ] && [ "$((ms / 1000 - $(date +%s)))" -le 2 ]; then
+		printf 'ok    locale: now_ms under de_DE.UTF-8 is the time in ms\n'
+	else
+		bad "locale: now_ms under de_DE.UTF-8 gives $ms, not the time in ms"
+	fi
+else
+	bad "locale: cannot compile de_DE.UTF-8 (localedef, from libc-bin and locales): $(tail -n 1 "$work/localedef.log")"
+fi
+
 # boot NAME SUITE TIMEOUT WANT [BOOT_APPEND]: boot.sh must succeed (WANT
-# "ok") or fail with a last line matching the extended regex WANT.
+# "ok") or fail with a last line matching the extended regex WANT. With
+# BOOT_ENV set (an array), boot.sh runs in that environment.
 boot() {
 	local name=$1 suite=$2 timeout=$3 want=$4 log="$work/$1.log" rc=0
-	BOOT_APPEND=${5:-} "$TOP/scripts/boot.sh" "$kernel" "$work/initramfs.cpio.gz" \
+	timeout -k 10 $((timeout + 240)) env "${BOOT_ENV[@]}" BOOT_APPEND="${5:-}" "$TOP/scripts/boot.sh" "$kernel" "$work/initramfs.cpio.gz" \
 		"$work/$name" "$suite" "$timeout" >"$log" 2>&1 || rc=$?
 	if [ "$want" = ok ]; then
 		if [ "$rc" -eq 0 ]; then
@@ -102,7 +128,7 @@ report outcomes \
 # A test's output reaches the console as it comes, between the kernel's
 # messages, and its KTAP is forwarded to the results as a subtest.
 order=$(grep -n -E '^(\[ *[0-9.]+\] )?order-[123]$' "$work/outcomes/console.log" |
-	sed 's/:.*order-/:/' | sort -n | cut -d: -f2 | tr -d '\n')
+	sed 's/:.*order-/:/' | sort -n | cut -d: -f2 | tr -d '\n' || true)
 if [ "$order" = 123 ]; then
 	printf 'ok    outcomes: test output and kernel messages in order\n'
 else
@@ -114,8 +140,16 @@ if grep -qx '  ok 1 case-a' "$work/outcomes/results.ktap" &&
 else
 	bad "outcomes: harness-ktap's KTAP is not in results.ktap as a subtest"
 fi
-# 60 s: long enough for a loaded host to boot the guest and print the plan
+# 60 s: long enough for a loaded host to boot the guest and print the
+# plan. Under the de_DE.UTF-8 locale, and bounded from outside: a boot.sh
+# that cannot keep time fails here instead of hanging the run.
+BOOT_ENV=("${LOCALE_ENV[@]}")
+hang_start=$(date +%s)
 boot hang harness-hang 60 'timed out after 60s'
+BOOT_ENV=()
+if [ $(($(date +%s) - hang_start)) -gt 150 ]; then
+	bad "hang: boot.sh took $(($(date +%s) - hang_start))s to stop a guest it should stop after 60s"
+fi
 report hang '\(run\) +FAIL +timed out' '\(run\) +FAIL +0 of 1 planned' '^0 passed, 2 failed, 0 skipped$'
 boot splat harness-splat 120 'kernel splat in the console: WARNING: CPU: 0 PID: 1 at harness.c'
 report splat 'harness-splat +PASS' '\(run\) +FAIL +kernel splat' '^1 passed, 1 failed, 0 skipped$'

@@ -13,9 +13,15 @@ set -euo pipefail
 check=0
 [ "${1:-}" = --check ] && check=1
 
+[ -d "$SRC" ] || die "no $SRC: run 'make series-tree' first"
 cd "$SRC"
 git rev-parse -q --verify refs/heads/series >/dev/null ||
 	die "no branch 'series' in $SRC: run 'make series-tree' first"
+# The base the branch was made on (series-tree.sh records it).
+BASE_TAG=$(git config branch.series.base || true)
+if [ -z "$BASE_TAG" ] || ! git rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null; then
+	die "branch 'series' in $SRC records no base tag (branch.series.base): run 'make series-tree' again"
+fi
 [ -n "$(git config branch.series.description || true)" ] ||
 	die "branch 'series' has no description (the cover letter): set it with 'git branch --edit-description series'"
 
@@ -24,8 +30,11 @@ trap 'rm -rf "$out"' EXIT
 count=$(git rev-list --count "$BASE_TAG..series")
 cover=()
 [ "$count" -gt 0 ] && cover=(--cover-letter --cover-from-description=subject)
+# The cover letter's From: is the tip's author (ours), not the harness's
+# fixed identity.
 GIT_COMMITTER_DATE=$(git log -1 --format=%aI series) \
-	git format-patch -q --zero-commit --no-signature --base="$BASE_TAG" \
+	git -c user.name="$(git log -1 --format=%an series)" \
+	-c user.email="$(git log -1 --format=%ae series)" format-patch -q --zero-commit --no-signature --base="$BASE_TAG" \
 	"${cover[@]}" -o "$out" "$BASE_TAG..series"
 {
 	echo "# Apply in this order: quilt push -a, or git am on $BASE_TAG."

@@ -1,31 +1,95 @@
 # shellcheck shell=bash disable=SC2034
 # (variables here are used by the scripts that source this file)
 # Shared settings and helpers for the harness scripts. Sourced, never run.
+#
+# What a step does must depend only on the repository, the Debian archive
+# and the run record (run.env, written by resolve.sh), never on the shell
+# or the machine it runs in: so this file first gives every script a fixed
+# environment of its own.
 
-# Where everything that is not source lives: the extracted base, build
-# trees, reference kernels, guest images and results.
-: "${UFFDWP_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/uffd-continue-wp}"
+# --- a fixed environment ---------------------------------------------
+# The cache path is decided from the caller's HOME before HOME is replaced.
+if [ -z "${UFFDWP_CACHE:-}" ]; then
+	if [ -n "${XDG_CACHE_HOME:-}" ]; then
+		UFFDWP_CACHE=$XDG_CACHE_HOME/uffd-continue-wp
+	elif [ -n "${HOME:-}" ]; then
+		UFFDWP_CACHE=$HOME/.cache/uffd-continue-wp
+	else
+		printf 'error: neither HOME nor UFFDWP_CACHE is set: set UFFDWP_CACHE to a directory for the cache\n' >&2
+		exit 1
+	fi
+fi
+case "$UFFDWP_CACHE" in
+*[!A-Za-z0-9._/+-]*)
+	printf 'error: UFFDWP_CACHE=%s: use a path of letters, digits and . _ / + - only\n' "$UFFDWP_CACHE" >&2
+	exit 1
+	;;
+esac
+UFFDWP_CACHE=$(realpath -m "$UFFDWP_CACHE")
 export UFFDWP_CACHE
+
+# Locale, time zone, file modes: C, UTC, 022, whatever the user's are
+# (a decimal comma breaks arithmetic on times; sort orders differ).
+export LC_ALL=C LANG=C TZ=UTC
+unset LANGUAGE CDPATH BASH_ENV ENV GREP_OPTIONS GREP_COLOR GREP_COLORS
+umask 022
+# System tools only: no ~/bin, no pyenv or other shims. UFFDWP_TEST_PATH
+# exists for check-scenarios.sh, to prove the preflight names a missing tool.
+export PATH=${UFFDWP_TEST_PATH:-/usr/sbin:/usr/bin:/sbin:/bin}
+# No rc files: HOME is an empty directory of the cache (git, quilt,
+# checkpatch, ccache and python read their configuration from HOME).
+export HOME=$UFFDWP_CACHE/home
+unset XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_HOME PYTHONPATH PYTHONSTARTUP
+export PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1
+# Kernel build knobs a user's shell may carry (make's own included: the
+# scripts call make afresh, with their own -j).
+unset ARCH SUBARCH CROSS_COMPILE KBUILD_OUTPUT KCONFIG_CONFIG KBUILD_EXTMOD \
+	KBUILD_BUILD_VERSION INSTALL_HDR_PATH O V W C CC LD AR CFLAGS CPPFLAGS \
+	LDFLAGS KCFLAGS KCPPFLAGS MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
+unset CCACHE_CONFIGPATH CCACHE_DISABLE CCACHE_RECACHE CCACHE_PREFIX CCACHE_BASEDIR
+# git: no system or global configuration, a fixed identity and settings
+# given as command-line configuration (GIT_CONFIG_COUNT), nothing else.
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY \
+	GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_NAMESPACE GIT_CEILING_DIRECTORIES \
+	GIT_CONFIG GIT_CONFIG_PARAMETERS GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL \
+	GIT_AUTHOR_DATE GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL GIT_COMMITTER_DATE \
+	GIT_EDITOR GIT_SEQUENCE_EDITOR GIT_PAGER GIT_SSH_COMMAND
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0
+export GIT_CONFIG_COUNT=6
+export GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0="uffd-continue-wp harness"
+export GIT_CONFIG_KEY_1=user.email GIT_CONFIG_VALUE_1="harness@uffd-continue-wp.invalid"
+export GIT_CONFIG_KEY_2=gc.auto GIT_CONFIG_VALUE_2=0
+export GIT_CONFIG_KEY_3=advice.detachedHead GIT_CONFIG_VALUE_3=false
+export GIT_CONFIG_KEY_4=core.editor GIT_CONFIG_VALUE_4=false
+export GIT_CONFIG_KEY_5=init.defaultBranch GIT_CONFIG_VALUE_5=base
+unset QUILT_PATCHES QUILT_PC QUILT_SERIES QUILT_DIFF_OPTS QUILT_PUSH_ARGS QUILT_REFRESH_ARGS
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export TOP
 
-# The Debian source package the series was written and tested against.
+# The Debian source package the series is written against; the version
+# the series was tested on is pinned in configs/base-version.
 BASE_PKG=linux-source-6.1
-BASE_VERSION=$(cat "$TOP/configs/base-version")
-BASE_TAG="debian/${BASE_VERSION//\~/_}"
+BASE_PIN=$(cat "$TOP/configs/base-version")
 # Mainline reference source (for reading and for mainline's own tests).
 MAINLINE_PKG=linux-source-6.12
 
-SRC="$UFFDWP_CACHE/linux"		# git repo: base commit + series branch
+SRC="$UFFDWP_CACHE/linux"		# git repo: one tagged commit per base + series branch
 CHECK="$UFFDWP_CACHE/check"		# worktree the harness applies the series in
 BUILD="$UFFDWP_CACHE/build"		# O= build trees
 REFDIR="$UFFDWP_CACHE/ref"		# Debian prebuilt kernels
+DEBS="$UFFDWP_CACHE/debs"		# packages fetched with apt-get download
 GUESTDIR="$UFFDWP_CACHE/guest"		# guest binaries and initramfs
 RESULTS="${UFFDWP_RESULTS:-$UFFDWP_CACHE/results}"	# per-kernel console logs and KTAP
 MAINLINE_TESTS="$UFFDWP_CACHE/mainline-tests"	# mainline's uffd unit tests (mainline-tests.sh)
+RUN_ENV="$UFFDWP_CACHE/run.env"		# what this run is (resolve.sh)
 export CCACHE_DIR="${CCACHE_DIR:-$UFFDWP_CACHE/ccache}"
-JOBS=$(nproc)
+: "${JOBS:=$(nproc)}"
+case "$JOBS" in '' | 0 | *[!0-9]*)
+	printf 'error: JOBS=%s: must be a positive number\n' "$JOBS" >&2
+	exit 1 ;;
+esac
+export JOBS
 
 die() {
 	printf 'error: %s\n' "$*" >&2
@@ -38,6 +102,30 @@ warn() {
 
 info() {
 	printf '    %s\n' "$*"
+}
+
+# The cache must be the user's own: git refuses repositories owned by
+# someone else, and a shared cache would mix two users' runs.
+if [ -e "$UFFDWP_CACHE" ] && [ "$(stat -c %u "$UFFDWP_CACHE")" != "$(id -u)" ]; then
+	die "the cache $UFFDWP_CACHE belongs to uid $(stat -c %u "$UFFDWP_CACHE"), not to you (uid $(id -u)): set UFFDWP_CACHE to a directory of your own"
+fi
+mkdir -p "$HOME" || die "cannot create $HOME"
+
+# base_tag VERSION: the tag of a Debian version's base commit in $SRC.
+base_tag() {
+	printf 'debian/%s\n' "${1//\~/_}"
+}
+
+# load_run: read the run record that resolve.sh wrote (base version and
+# tag, reference kernel packages, accelerator). Every step after resolve
+# uses these instead of deciding again.
+load_run() {
+	[ -f "$RUN_ENV" ] || die "no run record $RUN_ENV: run 'make check' or 'make demo' (or scripts/pipeline.sh resolve)"
+	# shellcheck source=/dev/null
+	. "$RUN_ENV"
+	if [ -z "${BASE_VERSION:-}" ] || [ -z "${BASE_TAG:-}" ] || [ -z "${RUN_ID:-}" ]; then
+		die "run record $RUN_ENV is incomplete: run scripts/pipeline.sh resolve"
+	fi
 }
 
 # step NAME CMD...: run CMD with a progress line before and a timed line
@@ -79,8 +167,9 @@ series_patches() {
 	done <"$TOP/patches/series"
 }
 
-# A hash of everything that decides the content of the patched tree:
-# names and contents only, not where the checkout is (CI clones anew).
+# A hash of everything that decides the content of the patched tree: the
+# base tag, patch names and contents, not where the checkout is (CI
+# clones anew). Needs the run record (BASE_TAG).
 series_hash() {
 	{
 		echo "$BASE_TAG"
@@ -91,6 +180,26 @@ series_hash() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+# now_ms: wall clock in milliseconds, whatever the locale's decimal mark.
+now_ms() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+	echo $((10#$t / 1000))
+}
+
 # The last line of a complete KTAP results stream; guest/init writes it
 # after the last test. Keep in sync with END_MARKER there.
 KTAP_END='# uffdwp: run complete'
+
+# debfile PKG VERSION: the .deb of PKG VERSION that fetch.sh downloaded.
+debfile() {
+	local f
+	f=$(find "$DEBS" -maxdepth 1 -name "${1}_${2//:/%3a}_*.deb" 2>/dev/null | head -n 1)
+	[ -n "$f" ] || die "no $1 $2 package in $DEBS: run scripts/fetch.sh (make check does)"
+	printf '%s\n' "$f"
+}
+
+# source_tarball DEB: stream the kernel source tarball inside a
+# linux-source-X.Y package (usr/src/linux-source-X.Y.tar.xz) to stdout.
+source_tarball() {
+	dpkg-deb --fsys-tarfile "$1" | tar -xO --wildcards './usr/src/linux-source-*.tar.xz'
+}

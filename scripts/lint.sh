@@ -5,24 +5,39 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+load_run
 fail=0
 
-checkpatch=$SRC/scripts/checkpatch.pl
-[ -x "$checkpatch" ] || die "$checkpatch not found: run 'make base' first"
+# checkpatch.pl from the base (the series does not touch scripts/), run
+# from an empty directory with HOME empty (lib.sh): no .checkpatch.conf
+# changes what it finds. GIT_DIR is pointed nowhere: the base has no
+# upstream history.
+checkpatch=$CHECK/scripts/checkpatch.pl
+[ -f "$checkpatch" ] || die "$checkpatch not found: run scripts/apply.sh first"
 allow="$TOP/configs/checkpatch-allow"
+empty=$(mktemp -d)
+trap 'rm -rf "$empty"' EXIT
 n=0
 while IFS= read -r p; do
 	n=$((n + 1))
+	out=$(cd "$empty" && GIT_DIR=/nonexistent perl "$checkpatch" --strict \
+		--show-types "$TOP/patches/$p" 2>&1) && cprc=0 || cprc=$?
+	# checkpatch exits 0 (clean) or 1 (findings); it ends with a summary
+	# line. Anything else is checkpatch failing, not a finding.
+	summary=$(printf '%s\n' "$out" | sed -n 's/^total: \([0-9]*\) errors, \([0-9]*\) warnings, \([0-9]*\) checks, .*/\1 \2 \3/p' | tail -n 1)
+	if [ "$cprc" -gt 1 ] || [ -z "$summary" ]; then
+		printf '%s\n' "$out" | tail -n 5 | sed 's/^/    | /' >&2
+		die "checkpatch.pl crashed or printed no summary on $p (exit $cprc)"
+	fi
+	read -r e w c <<<"$summary"
 	# Findings as 'LEVEL TYPE FILE' lines ('-' when not in a file).
-	# GIT_DIR is pointed nowhere: the base has no upstream history.
-	findings=$(cd / && GIT_DIR=/nonexistent "$checkpatch" --strict \
-		--show-types --no-summary -q "$TOP/patches/$p" 2>&1 | awk '
-		/^(ERROR|WARNING|CHECK):[A-Z_]+:/ {
+	findings=$(printf '%s\n' "$out" | awk '
+		/^(ERROR|WARNING|CHECK):[A-Z_0-9]+:/ {
 			if (t) print l, t, f
 			split($0, a, ":"); l = a[1]; t = a[2]; f = "-"; next
 		}
 		t && /^#[0-9]+: FILE: / { f = $3; sub(/:[0-9]+:$/, "", f) }
-		END { if (t) print l, t, f }') || true
+		END { if (t) print l, t, f }')
 	bad=0
 	total=0
 	while read -r level type file; do
@@ -35,6 +50,9 @@ while IFS= read -r p; do
 			bad=$((bad + 1))
 		fi
 	done <<<"$findings"
+	if [ "$total" -ne $((e + w + c)) ]; then
+		die "checkpatch on $p: summary says $((e + w + c)) finding(s), $total parsed: the parser in scripts/lint.sh no longer matches checkpatch's output"
+	fi
 	if [ "$bad" -gt 0 ]; then
 		fail=1
 		info "checkpatch FAIL $p: $bad finding(s) not allowed; run $checkpatch --strict on it"
@@ -45,7 +63,7 @@ done < <(series_patches)
 info "checkpatch: $n patch(es) checked"
 
 mapfile -t scripts < <(cd "$TOP" && {
-	ls scripts/*.sh .ci/run 2>/dev/null
+	ls scripts/*.sh scripts/tests/*.sh .ci/run 2>/dev/null
 	grep -rlE '^#!/bin/(ba)?sh|^#!/usr/bin/env (ba)?sh' guest 2>/dev/null || true
 } | sort -u)
 if (cd "$TOP" && shellcheck "${scripts[@]}"); then

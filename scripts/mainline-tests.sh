@@ -13,8 +13,8 @@
 # patch and this script are unchanged; otherwise prepared again.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+load_run
 
-tarball=/usr/src/$MAINLINE_PKG.tar.xz
 gate=$TOP/guest/mainline/minor-wp-gate.patch
 test_src=tools/testing/selftests/mm/uffd-unit-tests.c
 # What the tests include, and what headers_install needs (no .config, no
@@ -23,9 +23,8 @@ test_src=tools/testing/selftests/mm/uffd-unit-tests.c
 parts=(Makefile scripts include/uapi arch/x86 usr tools/include
 	tools/testing/selftests/kselftest.h tools/testing/selftests/mm mm/gup_test.h)
 
-version=$(dpkg-query -W -f='${Version}' "$MAINLINE_PKG" 2>/dev/null) ||
-	die "$MAINLINE_PKG is not installed: run 'make deps'"
-[ -f "$tarball" ] || die "$tarball missing: reinstall $MAINLINE_PKG"
+version=$MAINLINE_VERSION
+deb=$(debfile "$MAINLINE_PKG" "$version")
 [ -f "$gate" ] || die "$gate missing: restore it from git"
 stamp=$({
 	echo "$MAINLINE_PKG $version"
@@ -40,7 +39,9 @@ tmp="$MAINLINE_TESTS.tmp"
 log="$tmp.log"
 rm -rf "$tmp" "$log"
 mkdir -p "$tmp/linux"
-info "extracting ${#parts[@]} parts of $tarball"
+tarball="$tmp/source.tar.xz"
+source_tarball "$deb" >"$tarball" || die "cannot read the source tarball in ${deb##*/}: delete it and run again"
+info "extracting ${#parts[@]} parts of ${deb##*/}"
 top=$(tar -tJf "$tarball" | head -n 1) || true
 top=${top%%/*}
 [ -n "$top" ] || die "cannot read $tarball: reinstall $MAINLINE_PKG"
@@ -58,7 +59,7 @@ quiet "$log" make -C "$tmp/linux" O="$tmp/obj" ARCH=x86_64 -j"$JOBS" \
 	headers_install INSTALL_HDR_PATH="$tmp/usr"
 grep -q UFFDIO_CONTINUE_MODE_WP "$tmp/usr/include/linux/userfaultfd.h" ||
 	die "the $version uapi headers lack UFFDIO_CONTINUE_MODE_WP: is $MAINLINE_PKG older than 6.4?"
-rm -rf "$tmp/obj"
+rm -rf "$tmp/obj" "$tarball"
 
 echo "$stamp" >"$tmp/stamp"
 rm -rf "$MAINLINE_TESTS"

@@ -1,27 +1,59 @@
 #!/usr/bin/env bash
 # run-suites.sh SUITES KERNEL...
 # Boot each kernel (see kernels.sh) with the guest initramfs and run the
-# comma-separated guest SUITES, results in $RESULTS/KERNEL. Every kernel
-# is run even if an earlier one failed; the exit status says whether all
-# boots completed (test results are report.sh's business).
+# comma-separated guest SUITES, results in $RESULTS/KERNEL, each marked
+# with this run's id (run.id) so a report never shows another run's. A
+# boot's time limit is a boot allowance (BOOT_ALLOWANCE, 180 s) plus the
+# time limits of every test in the suites, plus the 10 s the guest gives
+# each test to die after its limit. Every kernel is run even if an
+# earlier one failed or is missing; the exit status says whether all boots
+# completed (test results are report.sh's business).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+load_run
 
 [ $# -ge 2 ] || die "usage: run-suites.sh SUITES KERNEL..."
 suites=$1
 shift
 initramfs="$GUESTDIR/initramfs.cpio.gz"
 [ -f "$initramfs" ] || die "$initramfs missing: run 'make guest'"
-: "${SUITE_TIMEOUT:=900}"
+: "${BOOT_ALLOWANCE:=180}"
+
+# budget: the boot allowance plus every test's limit (+10 s) in $suites.
+budget() {
+	local s total=$BOOT_ALLOWANCE name secs
+	for s in ${suites//,/ }; do
+		[ -f "$TOP/guest/suites/$s" ] || die "no suite '$s' in guest/suites"
+		while read -r name secs _; do
+			case "$name" in '' | \#*) continue ;; esac
+			case "$secs" in
+			'' | *[!0-9]*) die "guest/suites/$s: test $name has no time limit in seconds ('$secs')" ;;
+			esac
+			total=$((total + secs + 10))
+		done <"$TOP/guest/suites/$s"
+	done
+	echo "$total"
+}
+timeout=$(budget)
 
 rc=0
-while read -r name kernel; do
-	rm -rf "${RESULTS:?}/$name"
-	if "$TOP/scripts/boot.sh" "$kernel" "$initramfs" "$RESULTS/$name" "$suites" "$SUITE_TIMEOUT"; then
+for name in "$@"; do
+	dir="$RESULTS/$name"
+	rm -rf "${dir:?}"
+	mkdir -p "$dir"
+	echo "$RUN_ID" >"$dir/run.id"
+	if ! kernel=$("$TOP/scripts/kernels.sh" "$name" 2>&1); then
+		echo "${kernel#error: }" >"$dir/status"
+		info "$name: not run: ${kernel#error: }"
+		rc=1
+		continue
+	fi
+	kernel=${kernel#* }
+	if "$TOP/scripts/boot.sh" "$kernel" "$initramfs" "$dir" "$suites" "$timeout"; then
 		info "$name: guest run complete"
 	else
-		info "$name: guest run FAILED (see $RESULTS/$name/console.log)"
+		info "$name: guest run FAILED (see $dir/console.log)"
 		rc=1
 	fi
-done < <("$TOP/scripts/kernels.sh" "$@")
+done
 exit "$rc"

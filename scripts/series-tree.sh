@@ -4,10 +4,15 @@
 # -i, ...). The cover letter becomes the branch description, which
 # 'make export' turns back into patches/0000-cover-letter.patch.
 # Refuses to throw away commits on 'series' that were not exported.
+# The base is the run's (pipeline.sh series-tree resolves it: the pinned
+# version unless BASE says otherwise); it is recorded as the branch's
+# 'base' for export.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+load_run
 
-"$TOP/scripts/base.sh"
+git -C "$SRC" rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null ||
+	die "no base $BASE_TAG in $SRC: run scripts/base.sh first (make series-tree does)"
 cd "$SRC"
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
 	die "$SRC has uncommitted changes: commit or stash them first"
@@ -18,11 +23,12 @@ if git rev-parse -q --verify refs/heads/series >/dev/null; then
 	fi
 fi
 
-git checkout -q -B series "$BASE_TAG"
+git checkout -q -f -B series "$BASE_TAG"
+git config branch.series.base "$BASE_TAG"
 n=0
 while IFS= read -r p; do
 	[ -f "$TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
-	if ! git am -q --keep-cr "$TOP/patches/$p" >/dev/null 2>&1; then
+	if ! git am -q --keep-cr --committer-date-is-author-date "$TOP/patches/$p" >/dev/null 2>&1; then
 		git am --abort >/dev/null 2>&1 || true
 		die "patch $p does not apply with git am; run 'make apply' to see the failing hunk"
 	fi

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# pipeline.sh TARGET: the one place that orders the harness's steps. Each
+# Makefile target is a call to this script; each step is a call to one
+# single-job script. Holds a lock on the cache for the whole run, so two
+# runs never share it at once.
+#
+#   demo                 build the patched kernel, boot it and Debian's 6.1,
+#                        run the post-copy demo on both
+#   check                everything: lint, apply, build every patch, the
+#                        harness's own checks, three kernels, the reports
+#   check-mainline-full  mainline's unit tests, every case, patched + 6.12
+#   resolve fetch base apply lint kernel guest
+#                        the first steps of the pipeline, up to that one
+#   run                  boot KERNELS (default: all three) with SUITES
+#                        (default: selftests) and report them
+#   check-harness        prove the harness reports failures (needs kernel, guest)
+#   series-tree          base + patches/ as commits on branch 'series' in $SRC
+#
+# Environment: BASE=pinned|newest|VERSION (resolve.sh), JOBS, UFFDWP_CACHE,
+# UFFDWP_ACCEL; for 'run': SUITES, KERNELS.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 1 ] || die "usage: pipeline.sh TARGET (see its header)"
+target=$1
+s="$TOP/scripts"
+start=$(date +%s)
+PATCHED_KERNEL="$BUILD/patched/arch/x86/boot/bzImage"
+INITRAMFS="$GUESTDIR/initramfs.cpio.gz"
+
+# One run at a time per cache. A step that runs make targets itself
+# (readme-commands.sh) sets UFFDWP_LOCKED: its nested run is part of this
+# one, takes no lock and keeps this run's record.
+mkdir -p "$UFFDWP_CACHE"
+if [ -z "${UFFDWP_LOCKED:-}" ]; then
+	exec 9>>"$UFFDWP_CACHE/lock"
+	if ! flock -n 9; then
+		die "another harness run is using the cache $UFFDWP_CACHE ($(cat "$UFFDWP_CACHE/lock.owner" 2>/dev/null || echo 'owner unknown')): wait for it, or set UFFDWP_CACHE"
+	fi
+	printf 'pid %s, %s, since %s\n' "$$" "$target" "$(date -u +%FT%TZ)" >"$UFFDWP_CACHE/lock.owner"
+fi
+
+# --- the steps --------------------------------------------------------
+prepare() {
+	if [ -n "${UFFDWP_LOCKED:-}" ]; then
+		load_run
+		step "base tree $BASE_TAG" "$s/base.sh"
+		return
+	fi
+	step "install missing packages, check every command" "$s/deps.sh"
+	step "decide the run (base, reference kernels)" "$s/resolve.sh"
+	load_run
+	step "fetch packages (base, mainline, reference kernels)" "$s/fetch.sh"
+	step "decide the QEMU accelerator" "$s/accel.sh"
+	load_run
+	step "base tree $BASE_TAG" "$s/base.sh"
+	step "apply the series (git am, quilt)" "$s/apply.sh"
+}
+kernel() {
+	step "build the patched kernel" "$s/build-kernel.sh" "$CHECK" "$BUILD/patched"
+}
+guest() {
+	step "mainline unit tests from $MAINLINE_PKG $MAINLINE_VERSION" "$s/mainline-tests.sh"
+	step "build guest programs and initramfs" "$s/build-guest.sh" "$CHECK" "$BUILD/patched/usr" "$GUESTDIR"
+}
+lint() {
+	step "lint (checkpatch, shellcheck)" "$s/lint.sh"
+}
+selftest() {
+	step "harness self-tests (offline: KTAP parser, reports)" "$s/tests/run.sh"
+	step "the README's commands for applying and editing the series" "$s/readme-commands.sh"
+}
+harness() {
+	step "prove the harness catches failures" "$s/check-harness.sh" "$PATCHED_KERNEL" "$INITRAMFS"
+}
+# boot_all SUITES KERNEL...: boot each kernel; a failed boot still gets
+# its report row (the status boot.sh left), so the run goes on.
+boot_all() {
+	local suites=$1 k
+	shift
+	for k in "$@"; do
+		step "boot $k and run '$suites'" "$s/run-suites.sh" "$suites" "$k" || true
+	done
+}
+# report KERNEL...: one line per test and kernel, this run's results only.
+report() {
+	"$s/report.sh" --run-id "$RUN_ID" "${@/#/$RESULTS/}"
+}
+
+# --- the targets ------------------------------------------------------
+case "$target" in
+resolve)
+	step "install missing packages, check every command" "$s/deps.sh"
+	step "decide the run (base, reference kernels)" "$s/resolve.sh"
+	;;
+fetch | base | apply)
+	prepare
+	;;
+lint)
+	prepare
+	lint
+	;;
+series-tree)
+	prepare
+	step "branch 'series' in $SRC" "$s/series-tree.sh"
+	;;
+kernel)
+	prepare
+	kernel
+	;;
+guest)
+	prepare
+	kernel
+	guest
+	;;
+demo)
+	prepare
+	kernel
+	guest
+	kernels=(patched debian-6.1)
+	rc=0
+	boot_all demo "${kernels[@]}"
+	for k in "${kernels[@]}"; do
+		log="$RESULTS/$k/console.log"
+		printf '\n===== %s: %s =====\n' "$k" "$(sed -n 's/^kernel=//p' "$RESULTS/$k/boot.info" 2>/dev/null | head -n 1)"
+		[ -f "$log" ] || { echo "(no console log)"; rc=1; continue; }
+		# The demo's own output: between the runner's start and result lines.
+		awk '
+			/uffdwp: \[[0-9]+\/[0-9]+\] postcopy-demo: / { on = 1; next }
+			/uffdwp: \[[0-9]+\/[0-9]+\] (not )?ok / { if (on) print; on = 0 }
+			on && !/^\[ *[0-9]+\.[0-9]+\] / { print }' "$log"
+	done
+	echo
+	report "${kernels[@]}" || rc=1
+	printf 'demo finished in %ss\n' "$(($(date +%s) - start))"
+	exit "$rc"
+	;;
+check)
+	prepare
+	lint
+	selftest
+	step "build each patch, warnings base vs tip" "$s/build-series.sh"
+	guest
+	harness
+	# Fixed: make check always runs all of it (make run is for less).
+	kernels=(patched debian-6.1 debian-6.12)
+	suites=selftests,continue-wp
+	# Mainline's unit tests (a subset; make check-mainline-full runs them
+	# all) only where UFFDIO_CONTINUE_MODE_WP exists: built with
+	# guest/mainline/minor-wp-gate.patch, their minor-wp case fails without it.
+	for k in "${kernels[@]}"; do
+		case "$k" in
+		debian-6.1) boot_all "$suites" "$k" ;;
+		*) boot_all "$suites,mainline-uffd" "$k" ;;
+		esac
+	done
+	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
+	rc=0
+	out=$(report "${kernels[@]}") || rc=1
+	printf '%s\n' "$out" | sed '$d'
+	read -r pass _ fail _ skip _ <<<"$(printf '%s\n' "$out" | tail -n 1 | tr -d ,)"
+	for n in "$pass" "$fail" "$skip"; do
+		case "$n" in '' | *[!0-9]*)
+			printf '%s\n' "$out" | tail -n 1
+			die "report.sh did not end with its counts" ;;
+		esac
+	done
+	# Each side-by-side comparison counts as one more test.
+	echo
+	if "$s/compare.sh" --run-id "$RUN_ID" uffd-continue-wp "${kernels[@]/#/$RESULTS/}"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1)) rc=1
+	fi
+	echo
+	if "$s/mainline-report.sh" --run-id "$RUN_ID" "$RESULTS/patched" "$RESULTS/debian-6.12"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1)) rc=1
+	fi
+	echo "$pass passed, $fail failed, $skip skipped"
+	exit "$rc"
+	;;
+check-mainline-full)
+	prepare
+	kernel
+	guest
+	export UFFDWP_RESULTS="$RESULTS/mainline-full"
+	RESULTS=$UFFDWP_RESULTS
+	kernels=(patched debian-6.12)
+	boot_all mainline-uffd-full "${kernels[@]}"
+	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
+	rc=0
+	report "${kernels[@]}" || rc=1
+	echo
+	"$s/mainline-report.sh" --run-id "$RUN_ID" "${kernels[@]/#/$RESULTS/}" || rc=1
+	exit "$rc"
+	;;
+run)
+	step "decide the run (base, reference kernels)" "$s/resolve.sh"
+	load_run
+	step "decide the QEMU accelerator" "$s/accel.sh"
+	read -ra kernels <<<"${KERNELS:-patched debian-6.1 debian-6.12}"
+	boot_all "${SUITES:-selftests}" "${kernels[@]}"
+	report "${kernels[@]}"
+	;;
+check-harness)
+	step "decide the run (base, reference kernels)" "$s/resolve.sh"
+	step "decide the QEMU accelerator" "$s/accel.sh"
+	harness
+	;;
+*)
+	die "unknown target '$target' (see the header of $0)"
+	;;
+esac
