@@ -56,6 +56,7 @@ bad() {
 # made boot.sh's deadline meaningless, so a hung guest hung the run. The
 # locale is compiled into the work directory (LOCPATH), not installed.
 LOCALE_ENV=()
+mkdir -p "$work/locale"
 if localedef -i de_DE -f UTF-8 "$work/locale/de_DE.UTF-8" >"$work/localedef.log" 2>&1 ||
 	[ -f "$work/locale/de_DE.UTF-8/LC_NUMERIC" ]; then
 	LOCALE_ENV=(LOCPATH="$work/locale" LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8)
