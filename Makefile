@@ -20,7 +20,13 @@
 # BASE=pinned (default) | newest | VERSION picks the linux-source-6.1
 # version the series is applied to (configs/base-version is the pin).
 
-P := scripts/pipeline.sh
+# The scripts run under Debian's bash, whatever the caller's PATH has,
+# and without the caller's bash start-up files or options (lib.sh resets
+# the rest of the environment).
+SHELL := /bin/bash
+unexport BASH_ENV ENV SHELLOPTS BASHOPTS CDPATH
+B := /bin/bash $(CURDIR)/scripts
+P := $(B)/pipeline.sh
 BASE ?= pinned
 export BASE
 
@@ -35,7 +41,7 @@ check:
 	@$(P) check
 
 check-fresh:
-	@scripts/check-fresh.sh
+	@$(B)/check-fresh.sh
 
 check-mainline-full:
 	@$(P) check-mainline-full
@@ -47,10 +53,10 @@ lint:
 	@$(P) lint
 
 selftest:
-	@scripts/tests/run.sh
+	@$(B)/tests/run.sh
 
 deps:
-	@scripts/deps.sh
+	@$(B)/deps.sh
 
 resolve fetch base apply kernel guest series-tree:
 	@$(P) $@
@@ -59,10 +65,10 @@ run:
 	@SUITES="$(SUITES)" KERNELS="$(KERNELS)" $(P) run
 
 export:
-	@scripts/export.sh
+	@$(B)/export.sh
 
 clean:
-	@rm -rf "$$(scripts/cachedir.sh results)"
+	@rm -rf "$$($(B)/cachedir.sh results)"
 
 clean-cache:
-	@scripts/clean-cache.sh
+	@$(B)/clean-cache.sh

@@ -31,7 +31,7 @@ rm -rf "$tmp"
 mkdir -p "$tmp/tree"
 info "extracting ${deb##*/}"
 source_tarball "$deb" | tar -xJ -C "$tmp/tree" --strip-components=1 ||
-	die "cannot extract the source tarball of ${deb##*/}: delete it and run again"
+	die "cannot extract the source tarball of ${deb##*/} into $tmp (disk full? df -h $UFFDWP_CACHE; a damaged file: delete it and run again)"
 if [ ! -f "$tmp/tree/Makefile" ] || [ ! -f "$tmp/tree/mm/userfaultfd.c" ]; then
 	die "${deb##*/} does not hold a kernel tree"
 fi

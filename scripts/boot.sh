@@ -12,15 +12,15 @@
 # Fails on a timeout (TIMEOUT seconds of wall clock, default 900), a
 # kernel panic, a kernel splat in the console or a run that stopped before
 # the end marker. Test failures are report.sh's business, not this one's.
-# Environment: BOOT_APPEND  extra kernel arguments (e.g. panic_on_warn=1)
+# Environment: UFFDWP_BOOT_APPEND  extra kernel arguments (e.g. panic_on_warn=1)
 #              UFFDWP_ACCEL tcg or kvm (default: the run record's ACCEL, accel.sh)
-#              QEMU_MEM (2G) QEMU_SMP (2)
+#              UFFDWP_QEMU_MEM (2G) UFFDWP_QEMU_SMP (2)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 4 ] || [ $# -eq 5 ] || die "usage: boot.sh KERNEL INITRAMFS RESULTDIR SUITE [TIMEOUT]"
 kernel=$1 initramfs=$2 dir=$3 suite=$4 timeout=${5:-900}
-[ -f "$kernel" ] || die "kernel $kernel not found: build it (build-kernel.sh) or fetch it (ref-kernels.sh)"
+[ -f "$kernel" ] || die "kernel $kernel not found: build it (build-kernel.sh) or fetch it (fetch.sh)"
 [ -f "$initramfs" ] || die "initramfs $initramfs not found: run build-guest.sh"
 case "$timeout" in '' | *[!0-9]*) die "TIMEOUT must be seconds, not '$timeout'" ;; esac
 case "$dir" in *,*) die "RESULTDIR must not contain a comma (QEMU option syntax): $dir" ;; esac
@@ -77,9 +77,9 @@ echo running >"$dir/status"
 
 # no_timer_check: under TCG on a loaded host the IO-APIC timer probe can
 # miss its ticks and panic the boot ("IO-APIC + timer doesn't work!").
-append="console=ttyS0 panic=-1 no_timer_check uffdwp.suite=$suite ${BOOT_APPEND:-}"
+append="console=ttyS0 panic=-1 no_timer_check uffdwp.suite=$suite ${UFFDWP_BOOT_APPEND:-}"
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none
-	-machine "pc,accel=$acc" -cpu "$cpu" -smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-2G}"
+	-machine "pc,accel=$acc" -cpu "$cpu" -smp "${UFFDWP_QEMU_SMP:-2}" -m "${UFFDWP_QEMU_MEM:-2G}"
 	-bios "$BIOS" -no-reboot
 	-kernel "$kernel" -initrd "$initramfs" -append "$append"
 	-serial "file:$dir/console.raw" -serial "file:$dir/results.raw")
@@ -88,7 +88,9 @@ echo >>"$dir/qemu.log"
 
 info "$label: booting $kernel ($acc), suite '${suite:-none}', timeout ${timeout}s"
 start=$(now_ms)
-nice -n 10 "${qemu[@]}" </dev/null >>"$dir/qemu.log" 2>&1 &
+# QEMU has a deadline of its own (should this script be killed), and does
+# not hold the harness's lock (fd 9, pipeline.sh).
+nice -n 10 timeout -k 10 $((timeout + 30)) "${qemu[@]}" </dev/null >>"$dir/qemu.log" 2>&1 9>&- &
 qpid=$!
 # shellcheck disable=SC2064 # expand now: this is the QEMU we started
 trap "kill $qpid 2>/dev/null || true" EXIT

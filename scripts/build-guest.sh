@@ -18,10 +18,10 @@ if [ ! -f "$ksrc/Makefile" ] || [ ! -f "$ksrc/usr/gen_init_cpio.c" ]; then
 fi
 [ -f "$hdrs/include/linux/userfaultfd.h" ] ||
 	die "no uapi headers in $hdrs/include: run 'make headers_install INSTALL_HDR_PATH=$hdrs' in the kernel tree"
-: "${BUSYBOX:=/bin/busybox}"
-[ -x "$BUSYBOX" ] || die "$BUSYBOX missing: run 'make deps' (busybox-static)"
-readelf -l "$BUSYBOX" | grep -q 'program interpreter' &&
-	die "$BUSYBOX is dynamically linked: install busybox-static or set BUSYBOX"
+: "${UFFDWP_BUSYBOX:=/bin/busybox}"
+[ -x "$UFFDWP_BUSYBOX" ] || die "$UFFDWP_BUSYBOX missing: run 'make deps' (busybox-static)"
+readelf -l "$UFFDWP_BUSYBOX" | grep -q 'program interpreter' &&
+	die "$UFFDWP_BUSYBOX is dynamically linked: install busybox-static or set UFFDWP_BUSYBOX"
 
 mkdir -p "$out/bin" "$out/build"
 out=$(realpath "$out")
@@ -108,8 +108,8 @@ list="$out/build/initramfs.list"
 		echo "dir $d 0755 0 0"
 	done
 	echo "dir /tmp 1777 0 0"
-	echo "file /bin/busybox $BUSYBOX 0755 0 0"
-	"$BUSYBOX" --list-full | while read -r applet; do
+	echo "file /bin/busybox $UFFDWP_BUSYBOX 0755 0 0"
+	"$UFFDWP_BUSYBOX" --list-full | while read -r applet; do
 		case "$applet" in
 		# No other init than /init: if it fails, the kernel must say so.
 		*/busybox | sbin/init | linuxrc) ;;

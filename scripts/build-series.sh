@@ -13,7 +13,9 @@ load_run
 out="$BUILD/patched"
 frag="$TOP/configs/test.config"
 stamp="$out.series-built"
-want=$(printf '%s %s\n' "$(series_hash)" "$(sha256sum <"$frag")" | sha256sum | cut -d' ' -f1)
+# The stamp covers the series, the config fragment and the compiler.
+want=$(printf '%s %s %s\n' "$(series_hash)" "$(sha256sum <"$frag")" "$(gcc --version | head -n 1)" |
+	sha256sum | cut -d' ' -f1)
 # The series as apply.sh left it: its stamp names the tip commit.
 read -r applied tip _ <"$CHECK.applied" 2>/dev/null || applied="" tip=""
 if [ "$applied" != "$(series_hash)" ] || [ -z "$tip" ] ||

@@ -76,12 +76,12 @@ else
 	bad "locale: cannot compile de_DE.UTF-8 (localedef, from libc-bin and locales): $(tail -n 1 "$work/localedef.log")"
 fi
 
-# boot NAME SUITE TIMEOUT WANT [BOOT_APPEND]: boot.sh must succeed (WANT
+# boot NAME SUITE TIMEOUT WANT [UFFDWP_BOOT_APPEND]: boot.sh must succeed (WANT
 # "ok") or fail with a last line matching the extended regex WANT. With
 # BOOT_ENV set (an array), boot.sh runs in that environment.
 boot() {
 	local name=$1 suite=$2 timeout=$3 want=$4 log="$work/$1.log" rc=0
-	timeout -k 10 $((timeout + 240)) env "${BOOT_ENV[@]}" BOOT_APPEND="${5:-}" "$TOP/scripts/boot.sh" "$kernel" "$work/initramfs.cpio.gz" \
+	timeout -k 10 $((timeout + 240)) env "${BOOT_ENV[@]}" UFFDWP_BOOT_APPEND="${5:-}" "$TOP/scripts/boot.sh" "$kernel" "$work/initramfs.cpio.gz" \
 		"$work/$name" "$suite" "$timeout" >"$log" 2>&1 || rc=$?
 	if [ "$want" = ok ]; then
 		if [ "$rc" -eq 0 ]; then

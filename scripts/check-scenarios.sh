@@ -15,12 +15,34 @@
 #   foreign-cache    a cache owned by another user: a clear error
 #   missing-tool     a command missing from PATH: the preflight names it
 #   worktree-gone    the check worktree deleted: recreated
-#   interrupted-walk a per-patch walk stopped at patch 1, then make demo:
-#                    the demo runs the series tip, with the feature
+#   interrupted-walk a per-patch walk stopped at patch 1 (kernel built
+#                    there), then make demo: the demo rebuilds and runs the
+#                    series tip, with the feature
+# Each runs make as the user would, from a clean environment (env -i),
+# not with the harness's own settings. Destructive (apt's lists, the
+# worktree, /etc/gitconfig): refuses to run outside check-fresh's root
+# unless UFFDWP_SCENARIOS_ANYWHERE=1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+if [ ! -f /etc/uffdwp-fresh-root ] && [ "${UFFDWP_SCENARIOS_ANYWHERE:-}" != 1 ]; then
+	die "check-scenarios.sh removes apt's lists and changes /etc/gitconfig: it runs in make check-fresh's root (or set UFFDWP_SCENARIOS_ANYWHERE=1)"
+fi
 cd "$TOP"
+user_home=$(getent passwd "$(id -u)" | cut -d: -f6)
+
+# umake ARG...: make in the repository as the user runs it: a login's
+# environment only (env -i; VAR=VALUE arguments before make's add to it).
+umake() {
+	local vars=()
+	while [[ "${1:-}" == *=* ]] && [[ "$1" != -* ]]; do
+		vars+=("$1")
+		shift
+	done
+	env -i HOME="$user_home" TERM=dumb LANG=de_DE.UTF-8 \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		CCACHE_DIR="$CCACHE_DIR" "${vars[@]}" make "$@"
+}
 work="$UFFDWP_CACHE/scenarios"
 rm -rf "$work"
 mkdir -p "$work"
@@ -33,11 +55,20 @@ bad() {
 
 # scenario NAME CMD...: run CMD (a function below), output in a log.
 scenario() {
-	local name=$1 t0
+	local name=$1 t0 rc
 	shift
 	t0=$(date +%s)
 	printf '==> scenario %s\n' "$name"
-	if "$@" >"$work/$name.log" 2>&1; then
+	# A subshell with -e in force: any failing command fails the
+	# scenario (in an if or after ||, bash would ignore -e inside it).
+	set +e
+	(
+		set -e
+		"$@"
+	) >"$work/$name.log" 2>&1
+	rc=$?
+	set -e
+	if [ "$rc" = 0 ]; then
 		ok "$name ($(($(date +%s) - t0))s): $(tail -n 1 "$work/$name.log")"
 	else
 		sed 's/^/    | /' "$work/$name.log" | tail -n 15
@@ -60,14 +91,14 @@ with_pin() {
 
 no_apt_lists() {
 	rm -rf /var/lib/apt/lists/*
-	make -C "$TOP" fetch | tee "$work/no-apt-lists.out"
+	umake -C "$TOP" fetch | tee "$work/no-apt-lists.out"
 	expect "$work/no-apt-lists.out" "refreshing apt's lists"
 	echo "lists refreshed, packages fetched"
 }
 
 pin_gone() {
 	with_pin 6.1.192-0
-	make -C "$work/pin" apply | tee "$work/pin-gone.out"
+	umake -C "$work/pin" apply | tee "$work/pin-gone.out"
 	expect "$work/pin-gone.out" '^    base: the pinned 6.1.192-0 is no longer in the Debian archive; using the newest, '
 	expect "$work/pin-gone.out" 'git am: (applied|[0-9]+ patches already applied)'
 	echo "fell back to the newest and applied the series"
@@ -76,7 +107,11 @@ pin_gone() {
 pin_gone_cold() {
 	with_pin 6.1.192-0
 	rm -rf "$work/cold"
-	UFFDWP_CACHE="$work/cold" CCACHE_DIR="$CCACHE_DIR" make -C "$work/pin" apply | tee "$work/pin-gone-cold.out"
+	# The packages are hard links to the warm cache's: the fresh root's
+	# first run downloaded them; what is cold here is everything else.
+	mkdir -p "$work/cold/debs"
+	ln "$DEBS"/*.deb "$work/cold/debs/"
+	umake UFFDWP_CACHE="$work/cold" -C "$work/pin" apply | tee "$work/pin-gone-cold.out"
 	expect "$work/pin-gone-cold.out" 'using the newest'
 	expect "$work/pin-gone-cold.out" 'git am: applied [0-9]+ patches'
 	rm -rf "$work/cold"
@@ -84,14 +119,21 @@ pin_gone_cold() {
 }
 
 base_switch() {
-	local other
+	local other v
 	load_run
-	# The oldest base the series applies to (README); not the pinned one.
-	other=6.1.192-1
-	[ "$other" != "$BASE_VERSION" ] || other=6.1.192-2
-	make -C "$TOP" apply BASE="$other" | tee "$work/base-switch.out"
+	# Another version the series applies to: the newest other one not
+	# older than the oldest base it applies to (README: 6.1.192-1).
+	other=""
+	for v in $(apt-cache madison "$BASE_PKG" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -V -r); do
+		if [ "$v" != "$BASE_VERSION" ] && dpkg --compare-versions "$v" ge 6.1.192-1; then
+			other=$v
+			break
+		fi
+	done
+	[ -n "$other" ] || { echo "the archive has no other base the series applies to"; return 1; }
+	umake -C "$TOP" apply BASE="$other" | tee "$work/base-switch.out"
 	expect "$work/base-switch.out" "git am: applied [0-9]+ patches on debian/$other"
-	make -C "$TOP" apply | tee -a "$work/base-switch.out"
+	umake -C "$TOP" apply | tee -a "$work/base-switch.out"
 	load_run
 	git -C "$SRC" rev-parse -q --verify "refs/tags/debian/$other" >/dev/null
 	expect "$work/base-switch.out" "git am: applied [0-9]+ patches on $BASE_TAG"
@@ -99,7 +141,7 @@ base_switch() {
 }
 
 hostile_git() {
-	local home="$work/hostile-home"
+	local home="$work/hostile-home" saved=""
 	mkdir -p "$home"
 	cat >"$home/.gitconfig" <<-'EOF'
 		[commit]
@@ -114,27 +156,36 @@ hostile_git() {
 			signOff = true
 		[user]
 			useConfigOnly = true
-		[safe]
-			directory = /nonexistent
 	EOF
+	# The system configuration too (restored below).
+	[ -f /etc/gitconfig ] && saved=$(cat /etc/gitconfig)
+	printf '[format]\n\tnumbered = false\n[core]\n\tabbrev = 7\n[safe]\n\tdirectory = /nonexistent\n' >/etc/gitconfig
+	# The test means something only if git, as the user runs it, sees it.
+	[ "$(env -i HOME="$home" PATH=/usr/bin:/bin git config commit.gpgsign)" = true ] ||
+		{ echo "git does not read $home/.gitconfig: the scenario proves nothing"; return 1; }
 	rm -f "$CHECK.applied"
-	HOME="$home" make -C "$TOP" apply | tee "$work/hostile-git.out"
-	expect "$work/hostile-git.out" 'git am: applied [0-9]+ patches'
 	cp -a patches "$work/patches.before"
-	HOME="$home" make -C "$TOP" series-tree export | tee -a "$work/hostile-git.out"
-	diff -r "$work/patches.before" patches || {
+	rc=0
+	{
+		umake HOME="$home" -C "$TOP" apply | tee "$work/hostile-git.out" &&
+			expect "$work/hostile-git.out" 'git am: applied [0-9]+ patches' &&
+			umake HOME="$home" -C "$TOP" series-tree export | tee -a "$work/hostile-git.out" &&
+			diff -r "$work/patches.before" patches
+	} || rc=1
+	if [ -n "$saved" ]; then printf '%s\n' "$saved" >/etc/gitconfig; else rm -f /etc/gitconfig; fi
+	if [ "$rc" != 0 ]; then
 		rm -rf patches && cp -a "$work/patches.before" patches
-		echo "series-tree + export changed patches/ under a hostile git config"
+		echo "apply, series-tree or export failed or changed patches/ under a hostile git configuration"
 		return 1
-	}
-	echo "git am, series-tree and export unaffected by ~/.gitconfig"
+	fi
+	echo "git am, series-tree and export unaffected by ~/.gitconfig and /etc/gitconfig"
 }
 
 foreign_cache() {
 	local c="$work/foreign"
 	mkdir -p "$c"
 	chown 4242:4242 "$c"
-	if UFFDWP_CACHE="$c" scripts/pipeline.sh resolve >"$work/foreign.out" 2>&1; then
+	if umake UFFDWP_CACHE="$c" -C "$TOP" resolve >"$work/foreign.out" 2>&1; then
 		echo "a run on a cache owned by uid 4242 did not fail"
 		return 1
 	fi
@@ -159,7 +210,7 @@ missing_tool() {
 
 worktree_gone() {
 	rm -rf "$CHECK"
-	make -C "$TOP" apply | tee "$work/worktree.out"
+	umake -C "$TOP" apply | tee "$work/worktree.out"
 	expect "$work/worktree.out" 'creating worktree'
 	git -C "$CHECK" rev-parse -q --verify HEAD >/dev/null
 	echo "worktree recreated and the series applied"
@@ -169,10 +220,12 @@ interrupted_walk() {
 	local tip
 	load_run
 	read -r _ tip _ <"$CHECK.applied"
-	# As a per-patch walk leaves it when the build of patch 1 fails.
+	# As a per-patch walk leaves it when it stops after building patch 1:
+	# the worktree and the kernel are patch 1's, which lacks the feature.
 	git -C "$CHECK" checkout -q --detach "$tip~8"
 	rm -f "$BUILD/patched.series-built"
-	make -C "$TOP" demo | tee "$work/walk.out"
+	scripts/build-kernel.sh "$CHECK" "$BUILD/patched" >/dev/null
+	umake -C "$TOP" demo | tee "$work/walk.out"
 	[ "$(git -C "$CHECK" rev-parse HEAD)" = "$tip" ] || { echo "the worktree is not at the series tip"; return 1; }
 	expect "$work/walk.out" 'checking it out again'
 	# The patched kernel's demo ran the one-step strategy: the feature is in.

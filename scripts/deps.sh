@@ -32,7 +32,7 @@ COMMANDS=(
 # Packages needed for what they hold, not for a command: the two source
 # trees are fetched by fetch.sh; these are headers and data.
 PACKAGES=(
-	"$MAINLINE_PKG" build-essential libelf-dev libssl-dev kmod locales
+	build-essential libelf-dev libssl-dev kmod locales
 	"$@"
 )
 

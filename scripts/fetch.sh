@@ -24,9 +24,17 @@ deb() {
 	tmp=$(mktemp -d "$DEBS/.fetch.XXXXXX")
 	info "downloading $pkg $version" >&2
 	if ! (cd "$tmp" && apt-get download "$pkg=$version" >>"$UFFDWP_CACHE/logs/apt-download.log" 2>&1); then
-		tail -n 5 "$UFFDWP_CACHE/logs/apt-download.log" >&2
-		rm -rf "$tmp"
-		die "apt-get download $pkg=$version failed (log: $UFFDWP_CACHE/logs/apt-download.log)"
+		# Lists older than the archive point at files it no longer has:
+		# refresh them once and try again.
+		if [ "$(id -u)" -eq 0 ]; then
+			info "apt-get download $pkg=$version failed; refreshing apt's lists and trying again" >&2
+			quiet "$UFFDWP_CACHE/logs/apt.log" apt-get update
+		fi
+		if ! (cd "$tmp" && apt-get download "$pkg=$version" >>"$UFFDWP_CACHE/logs/apt-download.log" 2>&1); then
+			tail -n 5 "$UFFDWP_CACHE/logs/apt-download.log" >&2
+			rm -rf "$tmp"
+			die "apt-get download $pkg=$version failed (log: $UFFDWP_CACHE/logs/apt-download.log): if the archive no longer has it, run again to pick another version"
+		fi
 	fi
 	f=$(find "$tmp" -maxdepth 1 -name '*.deb' | head -n 1)
 	[ -n "$f" ] || die "apt-get download $pkg=$version left no .deb"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kernels.sh NAME...: print "NAME PATH" for each test kernel asked for.
 #   patched      the series built from configs/test.config
-#   debian-6.1   Debian's prebuilt unpatched base (ref-kernels.sh)
+#   debian-6.1   Debian's prebuilt unpatched base (fetch.sh)
 #   debian-6.12  Debian's prebuilt 6.12, mainline behaviour
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -12,6 +12,6 @@ for k in "$@"; do
 	debian-6.1 | debian-6.12) p="$REFDIR/$k/vmlinuz" ;;
 	*) die "unknown kernel '$k' (patched, debian-6.1, debian-6.12)" ;;
 	esac
-	[ -f "$p" ] || die "kernel $k not found at $p: run 'make check' (or 'make kernel ref')"
+	[ -f "$p" ] || die "kernel $k not found at $p: run 'make kernel' (patched) or 'make fetch' (Debian's)"
 	printf '%s %s\n' "$k" "$p"
 done

@@ -8,6 +8,9 @@
 # environment of its own.
 
 # --- a fixed environment ---------------------------------------------
+# No functions a caller exported into the environment (BASH_FUNC_*).
+# shellcheck disable=SC2046 # one word per function name
+unset -f $(compgen -A function)
 # The cache path is decided from the caller's HOME before HOME is replaced.
 if [ -z "${UFFDWP_CACHE:-}" ]; then
 	if [ -n "${XDG_CACHE_HOME:-}" ]; then
@@ -20,8 +23,15 @@ if [ -z "${UFFDWP_CACHE:-}" ]; then
 	fi
 fi
 case "$UFFDWP_CACHE" in
+/*) ;;
+*)
+	printf 'error: the cache path %s is not absolute: set UFFDWP_CACHE (or HOME, XDG_CACHE_HOME) to an absolute path\n' "$UFFDWP_CACHE" >&2
+	exit 1
+	;;
+esac
+case "$UFFDWP_CACHE" in
 *[!A-Za-z0-9._/+-]*)
-	printf 'error: UFFDWP_CACHE=%s: use a path of letters, digits and . _ / + - only\n' "$UFFDWP_CACHE" >&2
+	printf 'error: the cache path %s has characters the kernel build cannot take (spaces, ...): set UFFDWP_CACHE to a path of letters, digits and . _ / + -\n' "$UFFDWP_CACHE" >&2
 	exit 1
 	;;
 esac
@@ -38,31 +48,38 @@ umask 022
 export PATH=${UFFDWP_TEST_PATH:-/usr/sbin:/usr/bin:/sbin:/bin}
 # No rc files: HOME is an empty directory of the cache (git, quilt,
 # checkpatch, ccache and python read their configuration from HOME).
-export HOME=$UFFDWP_CACHE/home
-unset XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_HOME PYTHONPATH PYTHONSTARTUP
-export PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1
-# Kernel build knobs a user's shell may carry (make's own included: the
-# scripts call make afresh, with their own -j).
-unset ARCH SUBARCH CROSS_COMPILE KBUILD_OUTPUT KCONFIG_CONFIG KBUILD_EXTMOD \
-	KBUILD_BUILD_VERSION INSTALL_HDR_PATH O V W C CC LD AR CFLAGS CPPFLAGS \
-	LDFLAGS KCFLAGS KCPPFLAGS MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
-unset CCACHE_CONFIGPATH CCACHE_DISABLE CCACHE_RECACHE CCACHE_PREFIX CCACHE_BASEDIR
-# git: no system or global configuration, a fixed identity and settings
-# given as command-line configuration (GIT_CONFIG_COUNT), nothing else.
-unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY \
-	GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_NAMESPACE GIT_CEILING_DIRECTORIES \
-	GIT_CONFIG GIT_CONFIG_PARAMETERS GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL \
-	GIT_AUTHOR_DATE GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL GIT_COMMITTER_DATE \
-	GIT_EDITOR GIT_SEQUENCE_EDITOR GIT_PAGER GIT_SSH_COMMAND
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0
-export GIT_CONFIG_COUNT=6
+export HOME=$UFFDWP_CACHE/home TMPDIR=$UFFDWP_CACHE/tmp
+unset XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_HOME XDG_RUNTIME_DIR
+# Knobs of the tools the harness runs that a user's shell may carry: the
+# kernel build's (make's own included: the scripts call make afresh, with
+# their own -j), the compiler's and linker's, git's, ccache's (but the
+# cache directory: check-fresh shares it on purpose), quilt's, python's,
+# the linter's, tar's and xz's.
+unset ARCH SUBARCH CROSS_COMPILE LLVM LLVM_IAS O V W C CC LD AR NM OBJCOPY \
+	HOSTCC HOSTCXX HOSTCFLAGS HOSTLDFLAGS CFLAGS CPPFLAGS LDFLAGS KCFLAGS \
+	KCPPFLAGS KAFLAGS INSTALL_HDR_PATH INSTALL_MOD_PATH MAKEFLAGS MFLAGS \
+	MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS MAKEFILES CPATH C_INCLUDE_PATH \
+	CPLUS_INCLUDE_PATH LIBRARY_PATH LD_LIBRARY_PATH LD_PRELOAD GCC_EXEC_PREFIX \
+	COMPILER_PATH SOURCE_DATE_EPOCH SHELLCHECK_OPTS TAR_OPTIONS XZ_DEFAULTS \
+	XZ_OPT POSIXLY_CORRECT APT_CONFIG "${!KBUILD_@}" "${!KCONFIG_@}" \
+	"${!GIT_@}" "${!QUILT_@}" "${!PYTHON@}"
+for v in "${!CCACHE_@}"; do
+	[ "$v" = CCACHE_DIR ] || unset "$v"
+done
+# git: no system or global configuration or attributes, no hooks, a fixed
+# identity and settings given as command-line configuration
+# (GIT_CONFIG_COUNT), and no repository above the cache is ever used for
+# one of the cache's directories (GIT_CEILING_DIRECTORIES).
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_ATTR_NOSYSTEM=1 \
+	GIT_TERMINAL_PROMPT=0 GIT_CEILING_DIRECTORIES=$UFFDWP_CACHE
+export GIT_CONFIG_COUNT=7
 export GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0="uffd-continue-wp harness"
 export GIT_CONFIG_KEY_1=user.email GIT_CONFIG_VALUE_1="harness@uffd-continue-wp.invalid"
 export GIT_CONFIG_KEY_2=gc.auto GIT_CONFIG_VALUE_2=0
 export GIT_CONFIG_KEY_3=advice.detachedHead GIT_CONFIG_VALUE_3=false
 export GIT_CONFIG_KEY_4=core.editor GIT_CONFIG_VALUE_4=false
 export GIT_CONFIG_KEY_5=init.defaultBranch GIT_CONFIG_VALUE_5=base
-unset QUILT_PATCHES QUILT_PC QUILT_SERIES QUILT_DIFF_OPTS QUILT_PUSH_ARGS QUILT_REFRESH_ARGS
+export GIT_CONFIG_KEY_6=core.hooksPath GIT_CONFIG_VALUE_6=/dev/null
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export TOP
@@ -84,6 +101,7 @@ RESULTS="${UFFDWP_RESULTS:-$UFFDWP_CACHE/results}"	# per-kernel console logs and
 MAINLINE_TESTS="$UFFDWP_CACHE/mainline-tests"	# mainline's uffd unit tests (mainline-tests.sh)
 RUN_ENV="$UFFDWP_CACHE/run.env"		# what this run is (resolve.sh)
 export CCACHE_DIR="${CCACHE_DIR:-$UFFDWP_CACHE/ccache}"
+export PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1
 : "${JOBS:=$(nproc)}"
 case "$JOBS" in '' | 0 | *[!0-9]*)
 	printf 'error: JOBS=%s: must be a positive number\n' "$JOBS" >&2
@@ -109,7 +127,7 @@ info() {
 if [ -e "$UFFDWP_CACHE" ] && [ "$(stat -c %u "$UFFDWP_CACHE")" != "$(id -u)" ]; then
 	die "the cache $UFFDWP_CACHE belongs to uid $(stat -c %u "$UFFDWP_CACHE"), not to you (uid $(id -u)): set UFFDWP_CACHE to a directory of your own"
 fi
-mkdir -p "$HOME" || die "cannot create $HOME"
+mkdir -p "$HOME" "$TMPDIR" || die "cannot create $HOME and $TMPDIR"
 
 # base_tag VERSION: the tag of a Debian version's base commit in $SRC.
 base_tag() {
@@ -165,6 +183,7 @@ series_patches() {
 		line=${line//[[:space:]]/}
 		[ -n "$line" ] && printf '%s\n' "$line"
 	done <"$TOP/patches/series"
+	return 0
 }
 
 # A hash of everything that decides the content of the patched tree: the

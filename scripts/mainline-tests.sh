@@ -40,11 +40,11 @@ log="$tmp.log"
 rm -rf "$tmp" "$log"
 mkdir -p "$tmp/linux"
 tarball="$tmp/source.tar.xz"
-source_tarball "$deb" >"$tarball" || die "cannot read the source tarball in ${deb##*/}: delete it and run again"
+source_tarball "$deb" >"$tarball" || die "cannot write the source tarball of ${deb##*/} to $tarball (disk full?) or read it (a damaged file: delete it and run again)"
 info "extracting ${#parts[@]} parts of ${deb##*/}"
 top=$(tar -tJf "$tarball" | head -n 1) || true
 top=${top%%/*}
-[ -n "$top" ] || die "cannot read $tarball: reinstall $MAINLINE_PKG"
+[ -n "$top" ] || die "cannot read the source tarball of ${deb##*/}: if the file is damaged, delete it and run again"
 quiet "$log" tar -xJf "$tarball" -C "$tmp/linux" --strip-components=1 "${parts[@]/#/$top/}"
 [ -f "$tmp/linux/$test_src" ] ||
 	die "$MAINLINE_PKG $version has no $test_src: these tests need a 6.4 or later source package"

@@ -28,22 +28,40 @@ start=$(date +%s)
 PATCHED_KERNEL="$BUILD/patched/arch/x86/boot/bzImage"
 INITRAMFS="$GUESTDIR/initramfs.cpio.gz"
 
-# One run at a time per cache. A step that runs make targets itself
-# (readme-commands.sh) sets UFFDWP_LOCKED: its nested run is part of this
-# one, takes no lock and keeps this run's record.
+# One run at a time per cache.
 mkdir -p "$UFFDWP_CACHE"
-if [ -z "${UFFDWP_LOCKED:-}" ]; then
-	exec 9>>"$UFFDWP_CACHE/lock"
-	if ! flock -n 9; then
-		die "another harness run is using the cache $UFFDWP_CACHE ($(cat "$UFFDWP_CACHE/lock.owner" 2>/dev/null || echo 'owner unknown')): wait for it, or set UFFDWP_CACHE"
-	fi
-	printf 'pid %s, %s, since %s\n' "$$" "$target" "$(date -u +%FT%TZ)" >"$UFFDWP_CACHE/lock.owner"
+exec 9>>"$UFFDWP_CACHE/lock"
+if ! flock -n 9; then
+	owner=$(cat "$UFFDWP_CACHE/lock.owner" 2>/dev/null || echo 'owner unknown')
+	pid=${owner#pid }
+	pid=${pid%%,*}
+	alive="not running any more; a process it started (QEMU?) still holds the lock"
+	kill -0 "$pid" 2>/dev/null && alive="still running"
+	die "another harness run is using the cache $UFFDWP_CACHE ($owner; $alive): wait for it, or set UFFDWP_CACHE"
 fi
+printf 'pid %s, %s, since %s\n' "$$" "$target" "$(date -u +%FT%TZ)" >"$UFFDWP_CACHE/lock.owner"
+# Holding the lock, no other harness git command runs in the cache: lock
+# files there were left by a killed run.
+if [ -d "$SRC/.git" ]; then
+	find "$SRC/.git" -maxdepth 3 -name '*.lock' -type f -delete 2>/dev/null || true
+	for w in "$SRC"/.git/worktrees/*/locked; do
+		[ -e "$w" ] && rm -f "$w"
+	done
+	git -C "$SRC" worktree prune 2>/dev/null || true
+fi
+# Leftovers of interrupted downloads and unpacking.
+rm -rf "$DEBS"/.fetch.* "$REFDIR"/.unpack.* "$UFFDWP_CACHE/base.tmp" "$MAINLINE_TESTS.tmp" 2>/dev/null || true
 
 # --- the steps --------------------------------------------------------
 prepare() {
-	if [ -n "${UFFDWP_LOCKED:-}" ]; then
+	# A step that runs make targets itself (readme-commands.sh, in a
+	# scratch cache with a copy of this run's record) sets UFFDWP_NESTED
+	# to the run's id: the nested run is part of that run and decides
+	# nothing again.
+	if [ -n "${UFFDWP_NESTED:-}" ]; then
 		load_run
+		[ "$RUN_ID" = "$UFFDWP_NESTED" ] ||
+			die "UFFDWP_NESTED=$UFFDWP_NESTED does not name the run in $RUN_ENV ($RUN_ID): unset it"
 		step "base tree $BASE_TAG" "$s/base.sh"
 		return
 	fi
@@ -136,6 +154,10 @@ demo)
 	exit "$rc"
 	;;
 check)
+	# make check is make check: no boot or build knob of a user's shell.
+	unset UFFDWP_BOOT_APPEND UFFDWP_QEMU_MEM UFFDWP_QEMU_SMP UFFDWP_BOOT_ALLOWANCE \
+		UFFDWP_BUSYBOX UFFDWP_RESULTS UFFDWP_NESTED
+	RESULTS="$UFFDWP_CACHE/results"
 	prepare
 	lint
 	selftest

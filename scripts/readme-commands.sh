@@ -78,16 +78,29 @@ info "README apply-quilt: quilt pushed the series, the tree is the series tip's"
 scratch
 
 # edit-series: its make commands, each run as the README says, from the
-# repository; patches/ must not change.
+# repository, but on a scratch cache ($work/cache: its git repository
+# borrows the real one's objects), so that make check never touches the
+# user's own branch 'series'. patches/ must not change.
 if [ "$BASE_VERSION" != "$BASE_PIN" ]; then
 	info "README edit-series: not checked on base $BASE_VERSION (the export records the pinned base $BASE_PIN)"
 	exit 0
 fi
+scache="$work/cache"
+mkdir -p "$scache"
+if [ ! -d "$scache/linux/.git" ]; then
+	rm -rf "$scache/linux"
+	git init -q "$scache/linux"
+	echo "$SRC/.git/objects" >"$scache/linux/.git/objects/info/alternates"
+fi
+git -C "$scache/linux" update-ref "refs/tags/$BASE_TAG" "$(git -C "$SRC" rev-parse "refs/tags/$BASE_TAG")"
+cp "$RUN_ENV" "$scache/run.env"
 before="$work/patches.before"
 rm -rf "$before"
 cp -a "$TOP/patches" "$before"
 log="$work/edit-series.log"
-if ! (cd "$TOP" && UFFDWP_LOCKED=1 BASE="$BASE_VERSION" bash -e -c "$(block edit-series)") >"$log" 2>&1; then
+# FORCE=1: the scratch branch is ours to replace.
+if ! (cd "$TOP" && UFFDWP_CACHE="$scache" UFFDWP_NESTED="$RUN_ID" FORCE=1 \
+	BASE="$BASE_VERSION" bash -e -c "$(block edit-series)") >"$log" 2>&1; then
 	sed 's/^/    | /' "$log" | tail -n 15 >&2
 	rm -rf "$TOP/patches" && cp -a "$before" "$TOP/patches"
 	die "the README's edit-series commands failed (log: $log)"

@@ -4,7 +4,10 @@
 #   RUN_ID            names the run; results of other runs are not reported
 #   BASE_VERSION/TAG  the linux-source-6.1 version the series is applied to
 #   BASE_PIN/NEWEST   the version configs/base-version pins, the archive's newest
-#   MAINLINE_VERSION  the linux-source-6.12 version (mainline's tests)
+#   MAINLINE_VERSION  the linux-source-6.12 version (mainline's tests and
+#                     the reference for mainline behaviour), pinned in
+#                     configs/mainline-version the same way (MAINLINE=
+#                     pinned or newest)
 #   REF61_PKG/REF612_PKG  Debian's prebuilt kernels of those two versions
 # The base is chosen by BASE (environment or make BASE=...):
 #   pinned (default)  configs/base-version; if the archive no longer has
@@ -13,11 +16,16 @@
 #   VERSION           exactly that version (e.g. to find the oldest base
 #                     the series applies to)
 # apt's lists are refreshed when they do not know a package or version
-# this needs (a fresh machine may have none, or old ones).
+# this needs (a fresh machine may have none, or old ones), and always for
+# BASE=newest or VERSION (as root). A newest version older than the pin
+# means apt's sources lack a suite (bookworm-security): that is an error,
+# not a fallback.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=${BASE:-pinned}
+main_mode=${MAINLINE:-pinned}
+MAINLINE_PIN=$(cat "$TOP/configs/mainline-version")
 refreshed=0
 
 # refresh: apt-get update, once per run.
@@ -51,7 +59,21 @@ image_for() {
 	images "$1" | awk -v v="$2" '$2 == v { print $1 }' | sort -V | tail -n 1
 }
 
+# older A B: whether Debian version A sorts before B.
+older() {
+	dpkg --compare-versions "$1" lt "$2"
+}
+
+# suites: the suites apt's sources name, for error messages.
+suites() {
+	# shellcheck disable=SC2016 # apt's format, not the shell's
+	apt-get indextargets --format '$(RELEASE)' 2>/dev/null | sort -u | tr '\n' ' '
+}
+
 mkdir -p "$UFFDWP_CACHE/logs"
+if [ "$mode" != pinned ] && [ "$(id -u)" -eq 0 ]; then
+	refresh
+fi
 mapfile -t base_versions < <(versions "$BASE_PKG")
 if [ "${#base_versions[@]}" -eq 0 ] || { [ "$mode" = pinned ] &&
 	[[ " ${base_versions[*]} " != *" $BASE_PIN "* ]]; }; then
@@ -69,6 +91,8 @@ pinned)
 		version=$BASE_PIN
 		[ "$newest" = "$BASE_PIN" ] ||
 			info "base: the series is pinned to $BASE_PIN; the archive's newest is $newest (make check BASE=newest tests that)"
+	elif older "$newest" "$BASE_PIN"; then
+		die "the newest $BASE_PKG apt knows is $newest, older than the pinned $BASE_PIN: apt's sources lack a suite (they have: $(suites)); Debian 12's kernel updates come from bookworm-security"
 	else
 		version=$newest
 		info "base: the pinned $BASE_PIN is no longer in the Debian archive; using the newest, $newest"
@@ -97,22 +121,40 @@ if [ -z "$ref61" ]; then
 fi
 [ -n "$ref61" ] || die "the archive has no linux-image-6.1.0-*-amd64-unsigned of version $version (the unpatched base to compare with)"
 
-# Mainline: the newest linux-source-6.12 that has a prebuilt image too.
+# Mainline: linux-source-6.12 of the pinned version and Debian's image of
+# the same version; if the archive no longer has both, the newest that has.
+image612() {
+	local p
+	p=$(image_for '^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$' "$1")
+	[ -n "$p" ] || p=$(image_for '^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64$' "$1")
+	printf '%s\n' "$p"
+}
 mapfile -t main_versions < <(versions "$MAINLINE_PKG")
-if [ "${#main_versions[@]}" -eq 0 ]; then
+if [ "${#main_versions[@]}" -eq 0 ] || { [ "$main_mode" = pinned ] &&
+	[[ " ${main_versions[*]} " != *" $MAINLINE_PIN "* ]]; }; then
 	refresh
 	mapfile -t main_versions < <(versions "$MAINLINE_PKG")
 fi
 main_version="" ref612=""
-for v in "${main_versions[@]}"; do
-	ref612=$(image_for '^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$' "$v")
-	[ -n "$ref612" ] || ref612=$(image_for '^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64$' "$v")
-	if [ -n "$ref612" ]; then
-		main_version=$v
-		break
+if [ "$main_mode" = pinned ] && [[ " ${main_versions[*]} " == *" $MAINLINE_PIN "* ]]; then
+	ref612=$(image612 "$MAINLINE_PIN")
+	[ -z "$ref612" ] || main_version=$MAINLINE_PIN
+fi
+if [ -z "$main_version" ]; then
+	for v in "${main_versions[@]}"; do
+		ref612=$(image612 "$v")
+		if [ -n "$ref612" ]; then
+			main_version=$v
+			break
+		fi
+	done
+	[ -n "$main_version" ] || die "the archive has no $MAINLINE_PKG with a linux-image-6.12 of the same version (have: ${main_versions[*]:-none}; apt's suites: $(suites))"
+	if [ "$main_mode" = pinned ]; then
+		older "$main_version" "$MAINLINE_PIN" &&
+			die "the newest $MAINLINE_PKG apt knows with its image is $main_version, older than the pinned $MAINLINE_PIN: apt's sources lack a suite (they have: $(suites))"
+		info "mainline: the pinned $MAINLINE_PIN is no longer in the Debian archive (with its image); using $main_version"
 	fi
-done
-[ -n "$main_version" ] || die "the archive has no $MAINLINE_PKG with a linux-image-6.12 of the same version (have: ${main_versions[*]:-none})"
+fi
 
 run_id="$(date -u +%Y%m%dT%H%M%SZ)-$$"
 tmp="$RUN_ENV.tmp"
@@ -124,6 +166,7 @@ tmp="$RUN_ENV.tmp"
 	printf 'BASE_NEWEST=%q\n' "$newest"
 	printf 'BASE_VERSION=%q\n' "$version"
 	printf 'BASE_TAG=%q\n' "$(base_tag "$version")"
+	printf 'MAINLINE_PIN=%q\n' "$MAINLINE_PIN"
 	printf 'MAINLINE_VERSION=%q\n' "$main_version"
 	printf 'REF61_PKG=%q\n' "$ref61"
 	printf 'REF612_PKG=%q\n' "$ref612"

@@ -3,7 +3,7 @@
 # Boot each kernel (see kernels.sh) with the guest initramfs and run the
 # comma-separated guest SUITES, results in $RESULTS/KERNEL, each marked
 # with this run's id (run.id) so a report never shows another run's. A
-# boot's time limit is a boot allowance (BOOT_ALLOWANCE, 180 s) plus the
+# boot's time limit is a boot allowance (UFFDWP_BOOT_ALLOWANCE, 180 s) plus the
 # time limits of every test in the suites, plus the 10 s the guest gives
 # each test to die after its limit. Every kernel is run even if an
 # earlier one failed or is missing; the exit status says whether all boots
@@ -17,11 +17,11 @@ suites=$1
 shift
 initramfs="$GUESTDIR/initramfs.cpio.gz"
 [ -f "$initramfs" ] || die "$initramfs missing: run 'make guest'"
-: "${BOOT_ALLOWANCE:=180}"
+: "${UFFDWP_BOOT_ALLOWANCE:=180}"
 
 # budget: the boot allowance plus every test's limit (+10 s) in $suites.
 budget() {
-	local s total=$BOOT_ALLOWANCE name secs
+	local s total=$UFFDWP_BOOT_ALLOWANCE name secs
 	for s in ${suites//,/ }; do
 		[ -f "$TOP/guest/suites/$s" ] || die "no suite '$s' in guest/suites"
 		while read -r name secs _; do

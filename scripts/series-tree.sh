@@ -23,14 +23,16 @@ if git rev-parse -q --verify refs/heads/series >/dev/null; then
 	fi
 fi
 
+git am --abort >/dev/null 2>&1 || true
 git checkout -q -f -B series "$BASE_TAG"
 git config branch.series.base "$BASE_TAG"
 n=0
 while IFS= read -r p; do
 	[ -f "$TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
-	if ! git am -q --keep-cr --committer-date-is-author-date "$TOP/patches/$p" >/dev/null 2>&1; then
+	if ! out=$(git am -q --keep-cr --committer-date-is-author-date "$TOP/patches/$p" 2>&1); then
+		printf '%s\n' "$out" | sed 's/^/    git: /' | head -n 8 >&2
 		git am --abort >/dev/null 2>&1 || true
-		die "patch $p does not apply with git am; run 'make apply' to see the failing hunk"
+		die "git am $p failed (git's message above); 'make apply' shows the failing hunk"
 	fi
 	n=$((n + 1))
 done < <(series_patches)
