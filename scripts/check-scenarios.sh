@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# check-scenarios.sh: the machine states that once broke a newcomer's run,
+# check-scenarios.sh [NAME...]: the machine states that once broke a newcomer's run,
 # each reproduced and checked to be handled. Runs after 'make check' (a
 # warm cache), as root; check-fresh.sh runs it in the fresh root, where
 # removing apt's lists or the worktree harms nobody. Each scenario prints
-# one 'ok' or 'FAIL' line; the script fails if any failed.
+# one 'ok' or 'FAIL' line; the script fails if any failed. NAMEs run
+# only those scenarios.
 #   no-apt-lists     apt's lists are gone: the run refreshes them
 #   pin-gone         the pinned base has left the archive (warm cache): one
 #                    plain line, the newest is used, the series applies
@@ -41,7 +42,7 @@ umake() {
 	done
 	env -i HOME="$user_home" TERM=dumb LANG=de_DE.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		CCACHE_DIR="$CCACHE_DIR" "${vars[@]}" make "$@"
+		CCACHE_DIR="$CCACHE_DIR" "${vars[@]}" make --no-print-directory "$@"
 }
 work="$UFFDWP_CACHE/scenarios"
 rm -rf "$work"
@@ -238,15 +239,13 @@ interrupted_walk() {
 	echo "make demo after a stopped walk: series tip, one-step strategy ran"
 }
 
-scenario missing-tool missing_tool
-scenario foreign-cache foreign_cache
-scenario no-apt-lists no_apt_lists
-scenario hostile-git hostile_git
-scenario worktree-gone worktree_gone
-scenario pin-gone pin_gone
-scenario base-switch base_switch
-scenario pin-gone-cold pin_gone_cold
-scenario interrupted-walk interrupted_walk
+all=(missing-tool foreign-cache no-apt-lists hostile-git worktree-gone pin-gone
+	base-switch pin-gone-cold interrupted-walk)
+[ $# -gt 0 ] || set -- "${all[@]}"
+for name in "$@"; do
+	[[ " ${all[*]} " == *" $name "* ]] || die "no scenario '$name' (have: ${all[*]})"
+	scenario "$name" "${name//-/_}"
+done
 
 [ "$failed" -eq 0 ] || die "$failed scenario(s) failed; logs in $work"
 info "all scenarios handled; logs in $work"
