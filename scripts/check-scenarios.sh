@@ -162,15 +162,17 @@ hostile_git() {
 	[ -f /etc/gitconfig ] && saved=$(cat /etc/gitconfig)
 	printf '[format]\n\tnumbered = false\n[core]\n\tabbrev = 7\n[safe]\n\tdirectory = /nonexistent\n' >/etc/gitconfig
 	# The test means something only if git, as the user runs it, sees it.
+	# (The cache stays the usual one: HOME alone would move it.)
 	[ "$(env -i HOME="$home" PATH=/usr/bin:/bin git config commit.gpgsign)" = true ] ||
 		{ echo "git does not read $home/.gitconfig: the scenario proves nothing"; return 1; }
 	rm -f "$CHECK.applied"
 	cp -a patches "$work/patches.before"
 	rc=0
 	{
-		umake HOME="$home" -C "$TOP" apply | tee "$work/hostile-git.out" &&
+		umake HOME="$home" UFFDWP_CACHE="$UFFDWP_CACHE" -C "$TOP" apply | tee "$work/hostile-git.out" &&
 			expect "$work/hostile-git.out" 'git am: applied [0-9]+ patches' &&
-			umake HOME="$home" -C "$TOP" series-tree export | tee -a "$work/hostile-git.out" &&
+			umake HOME="$home" UFFDWP_CACHE="$UFFDWP_CACHE" -C "$TOP" series-tree export |
+			tee -a "$work/hostile-git.out" &&
 			diff -r "$work/patches.before" patches
 	} || rc=1
 	if [ -n "$saved" ]; then printf '%s\n' "$saved" >/etc/gitconfig; else rm -f /etc/gitconfig; fi
