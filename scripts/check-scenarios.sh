@@ -16,6 +16,8 @@
 #   foreign-cache    a cache owned by another user: a clear error
 #   missing-tool     a command missing from PATH: the preflight names it
 #   worktree-gone    the check worktree deleted: recreated
+#   killed-apply     make apply killed (SIGKILL) in the middle of git am:
+#                    the next run applies the series from scratch
 #   interrupted-walk a per-patch walk stopped at patch 1 (kernel built
 #                    there), then make demo: the demo rebuilds and runs the
 #                    series tip, with the feature
@@ -219,6 +221,30 @@ worktree_gone() {
 	echo "worktree recreated and the series applied"
 }
 
+killed_apply() {
+	local pgid _ am="$SRC/.git/worktrees/check/rebase-apply"
+	rm -f "$CHECK.applied"
+	# shellcheck disable=SC2016 # for the inner shell
+	setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' sh "$work/killed.pgid" \
+		env -i HOME="$user_home" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		make --no-print-directory -C "$TOP" apply >"$work/killed.out" 2>&1 &
+	for _ in $(seq 600); do
+		[ -d "$am" ] && break
+		sleep 0.05
+	done
+	pgid=$(cat "$work/killed.pgid")
+	[ -d "$am" ] || { kill -KILL -- "-$pgid" 2>/dev/null; echo "never caught git am at work"; return 1; }
+	kill -KILL -- "-$pgid"
+	wait || true
+	echo "killed make apply during git am ($(find "$am" | wc -l) files in rebase-apply)"
+	[ ! -f "$CHECK.applied" ] || { echo "a stamp survived the kill"; return 1; }
+	umake -C "$TOP" apply | tee "$work/killed-again.out"
+	expect "$work/killed-again.out" 'git am: applied [0-9]+ patches'
+	read -r _ tip _ <"$CHECK.applied"
+	[ "$(git -C "$CHECK" rev-parse HEAD)" = "$tip" ] || { echo "the worktree is not at the stamp's tip"; return 1; }
+	echo "make apply killed mid-way, then run again: the series applied, stamp and HEAD agree"
+}
+
 interrupted_walk() {
 	local tip
 	load_run
@@ -241,8 +267,8 @@ interrupted_walk() {
 	echo "make demo after a stopped walk: series tip, one-step strategy ran"
 }
 
-all=(missing-tool foreign-cache no-apt-lists hostile-git worktree-gone pin-gone
-	base-switch pin-gone-cold interrupted-walk)
+all=(missing-tool foreign-cache no-apt-lists hostile-git worktree-gone killed-apply
+	pin-gone base-switch pin-gone-cold interrupted-walk)
 [ $# -gt 0 ] || set -- "${all[@]}"
 for name in "$@"; do
 	[[ " ${all[*]} " == *" $name "* ]] || die "no scenario '$name' (have: ${all[*]})"
