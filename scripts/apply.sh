@@ -54,7 +54,8 @@ fi
 # an earlier patch: that is not the series).
 stamp="$CHECK.applied"
 want=$(series_hash)
-read -r stamp_hash stamp_tip _ <"$stamp" 2>/dev/null || stamp_hash="" stamp_tip=""
+stamp_hash="" stamp_tip=""
+[ ! -f "$stamp" ] || read -r stamp_hash stamp_tip _ <"$stamp" || true
 # A walk stopped half-way (build-series.sh) leaves HEAD on an earlier
 # patch while branch 'check' still holds the series: check it out again.
 if [ "$stamp_hash" = "$want" ] && [ -n "$stamp_tip" ] &&

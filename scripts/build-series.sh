@@ -17,7 +17,8 @@ stamp="$out.series-built"
 want=$(printf '%s %s %s\n' "$(series_hash)" "$(sha256sum <"$frag")" "$(gcc --version | head -n 1)" |
 	sha256sum | cut -d' ' -f1)
 # The series as apply.sh left it: its stamp names the tip commit.
-read -r applied tip _ <"$CHECK.applied" 2>/dev/null || applied="" tip=""
+applied="" tip=""
+[ ! -f "$CHECK.applied" ] || read -r applied tip _ <"$CHECK.applied" || true
 if [ "$applied" != "$(series_hash)" ] || [ -z "$tip" ] ||
 	[ "$(git -C "$CHECK" rev-parse -q --verify HEAD)" != "$tip" ]; then
 	die "$CHECK does not hold the applied series: run scripts/apply.sh first (make check does)"

@@ -115,8 +115,8 @@ die() {
 }
 
 # No step ends silently: a command that stops a script under set -e says
-# where (errtrace: also in functions and subshells).
-set -E
+# where. (Not errtrace: a process substitution's failing command, which
+# stops nothing, would be reported too.)
 # shellcheck disable=SC2154 # assigned inside the trap
 trap '_uffdwp_rc=$?; printf "error: %s, line %s: \"%s\" failed (exit %s)\n" "$(basename "${BASH_SOURCE[0]:-$0}")" "$LINENO" "$BASH_COMMAND" "$_uffdwp_rc" >&2' ERR
 
