@@ -25,7 +25,7 @@
 # the rest of the environment).
 SHELL := /bin/bash
 unexport BASH_ENV ENV SHELLOPTS BASHOPTS CDPATH
-B := /bin/bash $(CURDIR)/scripts
+B := /bin/bash scripts
 P := $(B)/pipeline.sh
 BASE ?= pinned
 export BASE

@@ -38,11 +38,11 @@ show_failure() {
 # The worktree: recreated when missing or broken (a removed directory
 # leaves git's record of it behind: prune that first).
 if ! git -C "$CHECK" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$SRC" worktree prune
 	if [ -e "$CHECK" ]; then
 		warn "$CHECK is not a usable worktree; recreating it"
 		rm -rf "$CHECK"
 	fi
+	git -C "$SRC" worktree prune
 	info "creating worktree $CHECK"
 	git -C "$SRC" worktree add -q --detach "$CHECK" "$BASE_TAG" ||
 		die "git worktree add $CHECK failed (git's message above)"

@@ -17,9 +17,10 @@ set -euo pipefail
 rev=${1:-HEAD}
 [ "$(id -u)" -eq 0 ] || die "check-fresh needs root (mmdebstrap, chroot, mounts)"
 command -v git >/dev/null || die "check-fresh needs git on this machine, to clone the repository: apt-get install git"
-if [ -z "${UFFDWP_FRESH_NS:-}" ]; then
-	# Private mounts: they vanish with this process, whatever ends it.
-	exec env UFFDWP_FRESH_NS=1 unshare --mount --propagation private "$0" "$@"
+# Private mounts: they vanish with this process, whatever ends it. (In a
+# mount namespace of its own once it is not init's.)
+if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ]; then
+	exec unshare --mount --propagation private /bin/bash "$0" "$@"
 fi
 
 dir="$UFFDWP_CACHE/fresh"
@@ -47,21 +48,43 @@ if [ "$rev" = HEAD ] && [ -n "$(git -c safe.directory="$TOP" -C "$TOP" status --
 fi
 
 # The machine's Debian bookworm sources (same apt registry), nothing else:
-# other repositories would need keys and https support a bare root lacks.
+# other suites and repositories would need keys, https support or files a
+# bare root lacks. deb822 stanzas keep only their bookworm suites;
+# one-line entries, their options dropped, only bookworm ones.
 sources="$dir/debian.sources"
 {
 	for f in /etc/apt/sources.list.d/*.sources; do
 		[ -f "$f" ] || continue
-		awk 'BEGIN { RS = ""; ORS = "\n\n" }
-			/(^|\n)Suites:[ \t]*bookworm(-updates|-security)?([ \t]+bookworm(-updates|-security)?)*[ \t]*(\n|$)/ &&
-			/(^|\n)Types:[^\n]*deb([ \t]|\n|$)/ && !/(^|\n)Enabled:[ \t]*no/' "$f"
+		tr -d '\r' <"$f" | awk '
+			BEGIN { RS = ""; ORS = "\n\n" }
+			{
+				n = split($0, line, "\n"); out = ""; deb = 0; keep = ""; off = 0
+				for (i = 1; i <= n; i++) {
+					l = line[i]; low = tolower(l)
+					if (low ~ /^types:/ && low ~ /[ \t]deb([ \t]|$)/) deb = 1
+					if (low ~ /^enabled:[ \t]*no/) off = 1
+					if (low ~ /^suites:/) {
+						m = split(substr(l, 8), w, /[ \t]+/)
+						for (j = 1; j <= m; j++)
+							if (w[j] ~ /^bookworm(-updates|-security)?$/) keep = keep " " w[j]
+						l = "Suites:" keep
+					}
+					if (low ~ /^uris:/ && low ~ /mirror\+file:|https:/) off = 1
+					out = out l "\n"
+				}
+				if (deb && !off && keep != "") printf "%s\n", out
+			}' 
 	done
 } >"$sources"
 list="$dir/debian.list"
 {
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 		[ -f "$f" ] || continue
-		awk '$1 == "deb" { s = ($2 ~ /^\[/) ? $4 : $3; if (s ~ /^bookworm(-updates|-security)?$/) print }' "$f"
+		tr -d '\r' <"$f" | awk '
+			$1 == "deb" {
+				l = $0; sub(/\[[^]]*\][ \t]*/, "", l); split(l, w, /[ \t]+/)
+				if (w[3] ~ /^bookworm(-updates|-security)?$/ && w[2] !~ /^(mirror\+file|https):/) print l
+			}'
 	done
 } >"$list"
 mirrors=()
@@ -77,20 +100,24 @@ phase() {
 	shift
 	t0=$(date +%s)
 	printf '==> fresh root: %s\n' "$name"
+	local e=${-//[^e]/}
 	set +e
 	(
 		set -e
 		"$@"
 	)
 	rc=$?
-	set -e
+	[ -z "$e" ] || set -e
 	printf '%-52s %5ss  %s\n' "${name:0:52}" "$(($(date +%s) - t0))" "$([ "$rc" = 0 ] && echo ok || echo "FAILED ($rc)")" |
 		tee -a "$dir/phases"
 	return "$rc"
 }
 
 bootstrap() {
-	rm -rf "$root"
+	if findmnt -rn -o TARGET | grep -qF "$root/"; then
+		die "something is still mounted below $root: not removing it"
+	fi
+	rm -rf --one-file-system "$root"
 	mkdir -p "$root"
 	# shellcheck disable=SC2016 # "$1" is mmdebstrap's, expanded in its hook
 	quiet "$dir/mmdebstrap.log" mmdebstrap --variant=minbase --include=locales \
@@ -160,16 +187,22 @@ while IFS= read -r cmd; do
 	[ -n "$cmd" ] || continue
 	n=$((n + 1))
 	log="$dir/command-$n.log"
+	set +e
 	phase "README: $cmd" inside "$cmd" 2>&1 | tee "$log"
-	if [ "${PIPESTATUS[0]}" != 0 ]; then
+	r=${PIPESTATUS[0]}
+	set -e
+	if [ "$r" != 0 ]; then
 		rc=1
 		break
 	fi
 done <<<"$commands"
 if [ "$rc" = 0 ]; then
+	set +e
 	phase "scenarios (scripts/check-scenarios.sh)" inside "scripts/check-scenarios.sh" 2>&1 |
 		tee "$dir/scenarios.log"
-	[ "${PIPESTATUS[0]}" = 0 ] || rc=1
+	r=${PIPESTATUS[0]}
+	set -e
+	[ "$r" = 0 ] || rc=1
 fi
 echo
 echo "fresh-root check of ${commit:0:12}, $(date -u +%F), $(($(date +%s) - start))s in all:"

@@ -42,7 +42,7 @@ umake() {
 		vars+=("$1")
 		shift
 	done
-	env -i HOME="$user_home" TERM=dumb LANG=de_DE.UTF-8 \
+	env -i UFFDWP_CACHE="$UFFDWP_CACHE" HOME="$user_home" TERM=dumb LANG=de_DE.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		CCACHE_DIR="$CCACHE_DIR" "${vars[@]}" make --no-print-directory "$@"
 }
@@ -128,7 +128,8 @@ base_switch() {
 	# older than the oldest base it applies to (README: 6.1.192-1).
 	other=""
 	for v in $(apt-cache madison "$BASE_PKG" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -V -r); do
-		if [ "$v" != "$BASE_VERSION" ] && dpkg --compare-versions "$v" ge 6.1.192-1; then
+		if [ "$v" != "$BASE_VERSION" ] && [ "$v" != "$BASE_PIN" ] &&
+			dpkg --compare-versions "$v" ge 6.1.192-1; then
 			other=$v
 			break
 		fi
@@ -136,10 +137,11 @@ base_switch() {
 	[ -n "$other" ] || { echo "the archive has no other base the series applies to"; return 1; }
 	umake -C "$TOP" apply BASE="$other" | tee "$work/base-switch.out"
 	expect "$work/base-switch.out" "git am: applied [0-9]+ patches on debian/$other"
-	umake -C "$TOP" apply | tee -a "$work/base-switch.out"
+	umake -C "$TOP" apply | tee "$work/base-switch-back.out"
 	load_run
 	git -C "$SRC" rev-parse -q --verify "refs/tags/debian/$other" >/dev/null
-	expect "$work/base-switch.out" "git am: applied [0-9]+ patches on $BASE_TAG"
+	[ "$BASE_VERSION" != "$other" ] || { echo "back on the default base, the run still uses $other"; return 1; }
+	expect "$work/base-switch-back.out" "git am: applied [0-9]+ patches on $BASE_TAG"
 	echo "$other and $BASE_VERSION side by side in one repository"
 }
 
@@ -222,12 +224,19 @@ worktree_gone() {
 }
 
 killed_apply() {
-	local pgid _ am="$SRC/.git/worktrees/check/rebase-apply"
-	rm -f "$CHECK.applied"
+	local pgid _ am="$SRC/.git/worktrees/check/rebase-apply" stamp
+	# A stamp that names another series: apply must do git am again.
+	read -r _ stamp <"$CHECK.applied"
+	echo "0000000000000000000000000000000000000000000000000000000000000000 $stamp" >"$CHECK.applied"
 	# shellcheck disable=SC2016 # for the inner shell
 	setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' sh "$work/killed.pgid" \
-		env -i HOME="$user_home" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		env -i UFFDWP_CACHE="$UFFDWP_CACHE" HOME="$user_home" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		make --no-print-directory -C "$TOP" apply >"$work/killed.out" 2>&1 &
+	# The steps before apply (a KVM probe among them) may take a while.
+	for _ in $(seq 1800); do
+		grep -q '^==> apply the series' "$work/killed.out" 2>/dev/null && break
+		sleep 0.1
+	done
 	for _ in $(seq 600); do
 		[ -d "$am" ] && break
 		sleep 0.05
@@ -237,7 +246,7 @@ killed_apply() {
 	kill -KILL -- "-$pgid"
 	wait || true
 	echo "killed make apply during git am ($(find "$am" | wc -l) files in rebase-apply)"
-	[ ! -f "$CHECK.applied" ] || { echo "a stamp survived the kill"; return 1; }
+	[ ! -f "$CHECK.applied" ] || { echo "a stamp survived the kill ($(cat "$CHECK.applied"))"; return 1; }
 	umake -C "$TOP" apply | tee "$work/killed-again.out"
 	expect "$work/killed-again.out" 'git am: applied [0-9]+ patches'
 	read -r _ tip _ <"$CHECK.applied"
@@ -251,7 +260,7 @@ interrupted_walk() {
 	read -r _ tip _ <"$CHECK.applied"
 	# As a per-patch walk leaves it when it stops after building patch 1:
 	# the worktree and the kernel are patch 1's, which lacks the feature.
-	git -C "$CHECK" checkout -q --detach "$tip~8"
+	git -C "$CHECK" checkout -q --detach "$(git -C "$CHECK" rev-list --reverse "$BASE_TAG..$tip" | head -n 1)"
 	rm -f "$BUILD/patched.series-built"
 	scripts/build-kernel.sh "$CHECK" "$BUILD/patched" >/dev/null
 	umake -C "$TOP" demo | tee "$work/walk.out"

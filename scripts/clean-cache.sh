@@ -5,7 +5,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ -d "$UFFDWP_CACHE" ] || { info "no cache at $UFFDWP_CACHE"; exit 0; }
+[ -d "$SRC" ] || [ -d "$BUILD" ] || [ -d "$DEBS" ] ||
+	{ info "no cache at $UFFDWP_CACHE"; rm -rf "$UFFDWP_CACHE"; exit 0; }
+# Not under a running harness.
+exec 9>>"$UFFDWP_CACHE/lock"
+flock -n 9 || die "a harness run is using the cache $UFFDWP_CACHE ($(cat "$UFFDWP_CACHE/lock.owner" 2>/dev/null || echo 'owner unknown')): wait for it"
 if git -C "$SRC" rev-parse -q --verify refs/heads/series >/dev/null 2>&1 &&
 	[ "${FORCE:-0}" != 1 ] && ! "$TOP/scripts/export.sh" --check; then
 	die "branch 'series' in $SRC has work not exported to patches/: 'make export' first, or FORCE=1"

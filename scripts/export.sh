@@ -17,8 +17,12 @@ check=0
 cd "$SRC"
 git rev-parse -q --verify refs/heads/series >/dev/null ||
 	die "no branch 'series' in $SRC: run 'make series-tree' first"
-# The base the branch was made on (series-tree.sh records it).
+# The base the branch was made on (series-tree.sh records it; a branch
+# made before it did: the tag of the branch's root commit).
 BASE_TAG=$(git config branch.series.base || true)
+if [ -z "$BASE_TAG" ]; then
+	BASE_TAG=$(git tag --points-at "$(git rev-list --max-parents=0 series | tail -n 1)" 'debian/*' | head -n 1)
+fi
 if [ -z "$BASE_TAG" ] || ! git rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null; then
 	die "branch 'series' in $SRC records no base tag (branch.series.base): run 'make series-tree' again"
 fi

@@ -21,7 +21,7 @@ deb() {
 		printf '%s\n' "$f"
 		return
 	fi
-	tmp=$(mktemp -d "$DEBS/.fetch.XXXXXX")
+	tmp=$(mktemp -d "$DEBS/.fetch.XXXXXX") || die "cannot create a directory in $DEBS"
 	info "downloading $pkg $version" >&2
 	if ! (cd "$tmp" && apt-get download "$pkg=$version" >>"$UFFDWP_CACHE/logs/apt-download.log" 2>&1); then
 		# Lists older than the archive point at files it no longer has:
@@ -38,7 +38,7 @@ deb() {
 	fi
 	f=$(find "$tmp" -maxdepth 1 -name '*.deb' | head -n 1)
 	[ -n "$f" ] || die "apt-get download $pkg=$version left no .deb"
-	mv "$f" "$DEBS/"
+	mv "$f" "$DEBS/" || die "cannot move ${f##*/} into $DEBS (disk full?)"
 	rm -rf "$tmp"
 	printf '%s\n' "$DEBS/${f##*/}"
 }

@@ -29,13 +29,13 @@ case "$UFFDWP_CACHE" in
 	exit 1
 	;;
 esac
+UFFDWP_CACHE=$(realpath -m "$UFFDWP_CACHE")
 case "$UFFDWP_CACHE" in
 *[!A-Za-z0-9._/+-]*)
 	printf 'error: the cache path %s has characters the kernel build cannot take (spaces, ...): set UFFDWP_CACHE to a path of letters, digits and . _ / + -\n' "$UFFDWP_CACHE" >&2
 	exit 1
 	;;
 esac
-UFFDWP_CACHE=$(realpath -m "$UFFDWP_CACHE")
 export UFFDWP_CACHE
 
 # Locale, time zone, file modes: C, UTC, 022, whatever the user's are
@@ -118,7 +118,7 @@ die() {
 # where. (Not errtrace: a process substitution's failing command, which
 # stops nothing, would be reported too.)
 # shellcheck disable=SC2154 # assigned inside the trap
-trap '_uffdwp_rc=$?; printf "error: %s, line %s: \"%s\" failed (exit %s)\n" "$(basename "${BASH_SOURCE[0]:-$0}")" "$LINENO" "$BASH_COMMAND" "$_uffdwp_rc" >&2' ERR
+trap '_uffdwp_rc=$?; case "$BASH_COMMAND" in return*) ;; *) printf "error: %s, line %s: \"%s\" failed (exit %s)\n" "$(basename "${BASH_SOURCE[0]:-$0}")" "$LINENO" "$BASH_COMMAND" "$_uffdwp_rc" >&2 ;; esac' ERR
 
 warn() {
 	printf 'warning: %s\n' "$*" >&2
@@ -150,6 +150,14 @@ load_run() {
 	if [ -z "${BASE_VERSION:-}" ] || [ -z "${BASE_TAG:-}" ] || [ -z "${RUN_ID:-}" ]; then
 		die "run record $RUN_ENV is incomplete: run scripts/pipeline.sh resolve"
 	fi
+}
+
+# new_run_id: give the run record a new RUN_ID, keeping what it decided
+# (make run, make check-harness: new results of the same run's kernels).
+new_run_id() {
+	load_run
+	RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)-$$"
+	sed -i "s/^RUN_ID=.*/RUN_ID=$RUN_ID/" "$RUN_ENV"
 }
 
 # step NAME CMD...: run CMD with a progress line before and a timed line

@@ -12,7 +12,8 @@
 #   resolve fetch base apply lint kernel guest
 #                        the first steps of the pipeline, up to that one
 #   run                  boot KERNELS (default: all three) with SUITES
-#                        (default: selftests) and report them
+#                        (default: selftests) and report them: the kernels
+#                        the last run left, under a new run id
 #   check-harness        prove the harness reports failures (needs kernel, guest)
 #   series-tree          base + patches/ as commits on branch 'series' in $SRC
 #
@@ -219,16 +220,15 @@ check-mainline-full)
 	exit "$rc"
 	;;
 run)
-	step "decide the run (base, reference kernels)" "$s/resolve.sh"
-	load_run
-	step "decide the QEMU accelerator" "$s/accel.sh"
+	# The kernels the last run built and fetched, under a new run id.
+	new_run_id
+	info "run $RUN_ID: base $BASE_TAG, kernels as the last 'make check' (or demo) left them, QEMU $ACCEL"
 	read -ra kernels <<<"${KERNELS:-patched debian-6.1 debian-6.12}"
 	boot_all "${SUITES:-selftests}" "${kernels[@]}"
 	report "${kernels[@]}"
 	;;
 check-harness)
-	step "decide the run (base, reference kernels)" "$s/resolve.sh"
-	step "decide the QEMU accelerator" "$s/accel.sh"
+	new_run_id
 	harness
 	;;
 *)

@@ -43,8 +43,8 @@ tip_tree=$(git -C "$CHECK" rev-parse 'check^{tree}')
 # scratch: a worktree at the base, clean.
 tree="$work/linux"
 if ! git -C "$tree" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$SRC" worktree prune
 	rm -rf "$tree"
+	git -C "$SRC" worktree prune
 	git -C "$SRC" worktree add -q --detach "$tree" "$BASE_TAG"
 fi
 scratch() {

@@ -26,13 +26,20 @@ set -euo pipefail
 mode=${BASE:-pinned}
 main_mode=${MAINLINE:-pinned}
 MAINLINE_PIN=$(cat "$TOP/configs/mainline-version")
+for pin in "$BASE_PIN" "$MAINLINE_PIN"; do
+	dpkg --validate-version "$pin" 2>/dev/null ||
+		die "configs/base-version or configs/mainline-version holds '$pin', not a Debian version"
+done
 refreshed=0
 
 # refresh: apt-get update, once per run.
 refresh() {
 	[ "$refreshed" = 0 ] || return 0
 	refreshed=1
-	[ "$(id -u)" -eq 0 ] || die "apt's lists do not know what this run needs and only root can refresh them: run 'apt-get update' as root"
+	if [ "$(id -u)" -ne 0 ]; then
+		warn "apt's lists may be out of date and only root can refresh them ('apt-get update'); going on with them as they are"
+		return 0
+	fi
 	info "refreshing apt's lists (apt-get update)"
 	quiet "$UFFDWP_CACHE/logs/apt.log" apt-get update
 }
