@@ -197,7 +197,7 @@ foreign_cache() {
 		return 1
 	fi
 	expect "$work/foreign.out" "belongs to uid 4242, not to you"
-	tail -n 1 "$work/foreign.out"
+	grep -m1 'belongs to uid 4242' "$work/foreign.out"
 }
 
 missing_tool() {
