@@ -222,6 +222,10 @@ check-mainline-full)
 run)
 	# The kernels the last run built and fetched, under a new run id.
 	new_run_id
+	if [ -z "${ACCEL:-}" ]; then
+		step "decide the QEMU accelerator" "$s/accel.sh"
+		load_run
+	fi
 	info "run $RUN_ID: base $BASE_TAG, kernels as the last 'make check' (or demo) left them, QEMU $ACCEL"
 	read -ra kernels <<<"${KERNELS:-patched debian-6.1 debian-6.12}"
 	boot_all "${SUITES:-selftests}" "${kernels[@]}"
@@ -229,6 +233,7 @@ run)
 	;;
 check-harness)
 	new_run_id
+	[ -n "${ACCEL:-}" ] || step "decide the QEMU accelerator" "$s/accel.sh"
 	harness
 	;;
 *)
