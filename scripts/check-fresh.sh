@@ -14,17 +14,32 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-rev=${1:-HEAD}
 [ "$(id -u)" -eq 0 ] || die "check-fresh needs root (mmdebstrap, chroot, mounts)"
 command -v git >/dev/null || die "check-fresh needs git on this machine, to clone the repository: apt-get install git"
-# Private mounts: they vanish with this process, whatever ends it. (In a
-# mount namespace of its own once it is not init's.)
-if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ]; then
-	exec unshare --mount --propagation private /bin/bash "$0" "$@"
+command -v unshare >/dev/null || die "check-fresh needs unshare (util-linux)"
+# Private mounts: they vanish with this process, whatever ends it. The
+# script runs itself again under unshare, telling the new copy the mount
+# namespace it came from, and the copy checks it is in another one (pid
+# 1's namespace may not be readable: it is not the reference).
+if [ "${1:-}" = --in-namespace ]; then
+	[ "$(readlink /proc/self/ns/mnt)" != "${2:-}" ] ||
+		die "unshare did not give check-fresh a mount namespace of its own"
+	shift 2
+else
+	exec unshare --mount --propagation private /bin/bash "$0" --in-namespace "$(readlink /proc/self/ns/mnt)" "$@"
 fi
 
+rev=${1:-HEAD}
 dir="$UFFDWP_CACHE/fresh"
 root="$dir/root"
+# Belt and braces: undo the mounts on the way out too.
+umount_root() {
+	local m
+	findmnt -rn -o TARGET | grep -F "$root/" | sort -r | while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+}
+trap umount_root EXIT
 start=$(date +%s)
 mkdir -p "$dir" "$CCACHE_DIR" "$UFFDWP_CACHE/logs"
 
