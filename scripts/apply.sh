@@ -116,3 +116,22 @@ if ! (cd "$scratch" && QUILT_PATCHES=debian/patches QUILT_PC=.pc \
 	die "patch ${failed:-?} does not apply with quilt push --fuzz=0"
 fi
 info "quilt: push -a --fuzz=0 applied ${#patches[@]} patches"
+
+# --- stable material ---------------------------------------------------
+# Each patch of the series' stable section applies to the unpatched base
+# on its own (patch --fuzz=0 on a fresh copy of the files it touches).
+mapfile -t stable < <(series_stable)
+for p in "${stable[@]}"; do
+	printf '%s\n' "${patches[@]}" | grep -qxF "$p" ||
+		die "patches/series lists $p as stable material, but not in the series"
+	alone="$scratch/alone"
+	rm -rf "$alone"
+	mkdir -p "$alone"
+	mapfile -t pfiles < <(sed -n 's|^--- a/\(.*\)|\1|p' "$TOP/patches/$p" | sort -u)
+	[ "${#pfiles[@]}" -eq 0 ] || git -C "$SRC" archive "$BASE_TAG" -- "${pfiles[@]}" | tar -x -C "$alone"
+	if ! (cd "$alone" && patch -p1 -s -f --dry-run --fuzz=0 <"$TOP/patches/$p" >/dev/null 2>&1); then
+		show_failure "$p" "$alone"
+		die "$p is in the stable section of patches/series but does not apply to $BASE_TAG on its own"
+	fi
+done
+[ "${#stable[@]}" -eq 0 ] || info "stable: each of ${#stable[@]} fixes applies to $BASE_TAG on its own"

@@ -40,11 +40,25 @@ GIT_COMMITTER_DATE=$(git log -1 --format=%aI series) \
 	git -c user.name="$(git log -1 --format=%an series)" \
 	-c user.email="$(git log -1 --format=%ae series)" format-patch -q --zero-commit --no-signature --base="$BASE_TAG" \
 	"${cover[@]}" -o "$out" "$BASE_TAG..series"
+# The first branch.series.stable patches are stable material: the
+# series file says so, and apply.sh checks each applies to the base alone.
+stable=$(git config branch.series.stable || echo 0)
+case "$stable" in '' | *[!0-9]*) die "branch.series.stable is '$stable', not a number of patches" ;; esac
+[ "$stable" -le "$count" ] || die "branch.series.stable is $stable, but the branch has $count patches"
 {
 	echo "# Apply in this order: quilt push -a, or git am on $BASE_TAG."
+	i=0
 	for f in "$out"/[0-9][0-9][0-9][0-9]-*.patch; do
 		[ -e "$f" ] || continue
-		case "${f##*/}" in 0000-*) ;; *) echo "${f##*/}" ;; esac
+		case "${f##*/}" in 0000-*) continue ;; esac
+		i=$((i + 1))
+		if [ "$stable" -gt 0 ] && [ "$i" = 1 ]; then
+			echo "# Stable material: fixes, each of which applies to the unpatched base on its own."
+		fi
+		if [ "$stable" -gt 0 ] && [ "$i" = $((stable + 1)) ]; then
+			echo "# The feature backport, on top of the fixes, with its documentation and tests."
+		fi
+		echo "${f##*/}"
 	done
 } >"$out/series"
 

@@ -203,6 +203,15 @@ series_patches() {
 # A hash of everything that decides the content of the patched tree: the
 # base tag, patch names and contents, not where the checkout is (CI
 # clones anew). Needs the run record (BASE_TAG).
+# series_stable: the patches of patches/series' stable section, the
+# lines after '# Stable material' up to the next comment: fixes that
+# must each apply to the unpatched base on their own.
+series_stable() {
+	[ -f "$TOP/patches/series" ] || return 0
+	awk '/^# Stable material/ { s = 1; next } /^#/ { s = 0 }
+		s { sub(/#.*/, ""); gsub(/[[:space:]]/, ""); if ($0 != "") print }' "$TOP/patches/series"
+}
+
 series_hash() {
 	{
 		echo "$BASE_TAG"

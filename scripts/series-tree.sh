@@ -26,6 +26,7 @@ fi
 git am --abort >/dev/null 2>&1 || true
 git checkout -q -f -B series "$BASE_TAG"
 git config branch.series.base "$BASE_TAG"
+git config branch.series.stable "$(series_stable | wc -l)"
 n=0
 while IFS= read -r p; do
 	[ -f "$TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
