@@ -59,6 +59,27 @@ while IFS= read -r p; do
 	else
 		info "checkpatch ok   $p ($total allowed finding(s))"
 	fi
+	# Provenance (stable's and DEP-3's forms): a backport names its full
+	# upstream id in '[ Upstream commit <40 hex> ]' and the same id in
+	# 'Origin: upstream, commit:<id>'; any other patch says where it comes
+	# from (Origin: backport|other) and ours are 'Forwarded: not-needed'.
+	why=$(awk '
+		/^---$/ { exit }
+		/^\[ Upstream commit / { n++; up = $4; if (up !~ /^[0-9a-f]+$/ || length(up) != 40 || $5 != "]") bad = "malformed upstream line: " $0 }
+		/^Origin: / { no++; origin = $0 }
+		/^Forwarded: not-needed$/ { fwd = 1 }
+		END {
+			if (bad) { print bad; exit }
+			if (no != 1) { print "needs exactly one DEP-3 Origin: line, has " no + 0; exit }
+			if (n > 1) { print "more than one [ Upstream commit ] line"; exit }
+			if (n == 1 && origin != "Origin: upstream, commit:" up) { print "Origin: does not name the upstream commit " up; exit }
+			if (n == 0 && origin ~ /^Origin: upstream/) { print "Origin: upstream without an [ Upstream commit ] line"; exit }
+			if (origin ~ /^Origin: other/ && !fwd) { print "our own patch lacks Forwarded: not-needed"; exit }
+		}' "$TOP/patches/$p")
+	if [ -n "$why" ]; then
+		fail=1
+		info "provenance FAIL $p: $why"
+	fi
 done < <(series_patches)
 info "checkpatch: $n patch(es) checked"
 
