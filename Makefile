@@ -11,6 +11,9 @@
 #   make selftest    the harness's offline tests (KTAP parser, reports)
 #   make check-mainline-full  mainline's userfaultfd unit tests, every case, on
 #                    the patched kernel and Debian's 6.12 (make check runs a subset)
+#   make check-matrix  build the tip without USERFAULTFD/SHMEM/HUGETLB/PTE
+#                    markers, for i386 and arm64, and with Debian's config;
+#                    boot that one and run the suites (LEGS= to choose)
 #   make check-harness  prove the harness reports crashes, hangs, panics, splats
 #   make run         boot KERNELS with SUITES: make run SUITES=continue-wp KERNELS=patched
 #   make series-tree base + patches/ as git commits in the cache work tree
@@ -30,7 +33,7 @@ P := $(B)/pipeline.sh
 BASE ?= pinned
 export BASE
 
-.PHONY: demo check check-fresh check-harness check-mainline-full lint selftest \
+.PHONY: demo check check-fresh check-harness check-mainline-full check-matrix lint selftest \
 	deps resolve fetch base apply kernel guest run series-tree export \
 	clean clean-cache
 
@@ -42,6 +45,9 @@ check:
 
 check-fresh:
 	@$(B)/check-fresh.sh
+
+check-matrix:
+	@LEGS="$(LEGS)" $(P) check-matrix
 
 check-mainline-full:
 	@$(P) check-mainline-full

@@ -3,6 +3,8 @@
 #   patched      the series built from configs/test.config
 #   debian-6.1   Debian's prebuilt unpatched base (fetch.sh)
 #   debian-6.12  Debian's prebuilt 6.12, mainline behaviour
+#   debian-config the series built with Debian's own configuration
+#                (build-matrix.sh, leg 'debian')
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -10,8 +12,9 @@ for k in "$@"; do
 	case "$k" in
 	patched) p="$BUILD/patched/arch/x86/boot/bzImage" ;;
 	debian-6.1 | debian-6.12) p="$REFDIR/$k/vmlinuz" ;;
-	*) die "unknown kernel '$k' (patched, debian-6.1, debian-6.12)" ;;
+	debian-config) p="$BUILD/matrix-debian/arch/x86/boot/bzImage" ;;
+	*) die "unknown kernel '$k' (patched, debian-6.1, debian-6.12, debian-config)" ;;
 	esac
-	[ -f "$p" ] || die "kernel $k not found at $p: run 'make kernel' (patched) or 'make fetch' (Debian's)"
+	[ -f "$p" ] || die "kernel $k not found at $p: run 'make kernel' (patched), 'make fetch' (Debian's) or 'make check-matrix' (debian-config)"
 	printf '%s %s\n' "$k" "$p"
 done

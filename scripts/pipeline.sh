@@ -9,6 +9,10 @@
 #   check                everything: lint, apply, build every patch, the
 #                        harness's own checks, three kernels, the reports
 #   check-mainline-full  mainline's unit tests, every case, patched + 6.12
+#   check-matrix         build the series' tip in more configurations and
+#                        architectures (build-matrix.sh; LEGS to choose),
+#                        then boot the Debian-config kernel and run the
+#                        suites on it
 #   resolve fetch base apply lint kernel guest
 #                        the first steps of the pipeline, up to that one
 #   run                  boot KERNELS (default: all three) with SUITES
@@ -218,6 +222,23 @@ check-mainline-full)
 	echo
 	"$s/mainline-report.sh" --run-id "$RUN_ID" "${kernels[@]/#/$RESULTS/}" || rc=1
 	exit "$rc"
+	;;
+check-matrix)
+	prepare
+	step "install the arm64 cross compiler" "$s/deps.sh" gcc-aarch64-linux-gnu
+	kernel
+	guest
+	read -ra legs <<<"${LEGS:-no-userfaultfd no-shmem no-hugetlb no-pte-marker i386 arm64 debian}"
+	step "build the tip in: ${legs[*]}" "$s/build-matrix.sh" "${legs[@]}"
+	case " ${legs[*]} " in
+	*" debian "*)
+		# Debian's configuration has THP for shmem, memcg and NUMA, which
+		# the tinyconfig test kernel lacks: the collapse tests run here.
+		boot_all selftests,collapse,continue-wp,mainline-uffd debian-config
+		printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
+		report debian-config
+		;;
+	esac
 	;;
 run)
 	# The kernels the last run built and fetched, under a new run id.
