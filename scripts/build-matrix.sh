@@ -94,8 +94,9 @@ for leg in "$@"; do
 		continue
 	fi
 	rm -f "$stamp"
+	info "$leg: configure ($arch${base_config:+, Debian's configuration})"
 	"$TOP/scripts/kconfig.sh" --arch "$arch" ${base_config:+--base "$base_config"} \
-		"$CHECK" "$out" "${frags[@]}" | sed "s/^/$leg: /"
+		"$CHECK" "$out" "${frags[@]}"
 	start=$(date +%s)
 	info "$leg: make -j$JOBS ${image##*/} (log: $out/build.log)"
 	if ! kmake "$out" "${image#arch/*/boot/}" >"$out/build.log" 2>&1; then
