@@ -94,7 +94,7 @@ for leg in "$@"; do
 		continue
 	fi
 	rm -f "$stamp"
-	info "$leg: configure ($arch${base_config:+, Debian's configuration})"
+	info "$leg: configure ($arch${base_config:+, on the Debian configuration})"
 	"$TOP/scripts/kconfig.sh" --arch "$arch" ${base_config:+--base "$base_config"} \
 		"$CHECK" "$out" "${frags[@]}"
 	start=$(date +%s)
