@@ -225,7 +225,7 @@ check-mainline-full)
 	;;
 check-matrix)
 	prepare
-	step "install the arm64 cross compiler" "$s/deps.sh" gcc-aarch64-linux-gnu
+	step "install the arm64 cross compiler and openssl (Debian configuration)" "$s/deps.sh" gcc-aarch64-linux-gnu openssl
 	kernel
 	guest
 	read -ra legs <<<"${LEGS:-no-userfaultfd no-shmem no-hugetlb no-pte-marker i386 arm64 debian}"
