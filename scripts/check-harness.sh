@@ -158,6 +158,21 @@ boot reboot harness-reboot 120 'stopped before the end of the run'
 report reboot '\(run\) +FAIL +0 of 1 planned results' '^0 passed, 2 failed, 0 skipped$'
 boot panic "" 120 'kernel panic: .*Kernel panic - not syncing' 'rdinit=/no-such-init init=/no-such-init'
 report panic '\(run\) +FAIL +kernel panic' '\(run\) +FAIL +no KTAP plan'
+# run-suites.sh boots a kernel that dies before the guest starts the
+# suite once more (a QEMU TCG race can kill an early boot), says so,
+# keeps the first attempt, and fails when the kernel dies again.
+retry_log="$work/retry.log"
+if UFFDWP_RESULTS="$work/retry" UFFDWP_BOOT_APPEND='rdinit=/no-such-init init=/no-such-init' \
+	"$TOP/scripts/run-suites.sh" continue-wp patched >"$retry_log" 2>&1; then
+	bad "retry: run-suites.sh succeeded on a kernel that panics at every boot"
+elif ! grep -q 'booting it once more' "$retry_log" ||
+	! grep -q '^kernel panic' "$work/retry/patched/boot1/status" 2>/dev/null ||
+	! grep -q '^kernel panic' "$work/retry/patched/status" 2>/dev/null ||
+	[ ! -f "$work/retry/patched/retried" ]; then
+	bad "retry: run-suites.sh did not boot a kernel that died early exactly once more, keeping both attempts (see $retry_log)"
+else
+	printf 'ok    retry: a kernel that dies before the suite is booted once more, then fails: %s\n' "$(cat "$work/retry/patched/status")"
+fi
 boot no-suite no-such-suite 120 ok
 report no-suite '\(run\) +FAIL +Bail out! no suite .no-such-suite.' '^0 passed, 1 failed, 0 skipped$'
 report missing '\(run\) +FAIL +no .*/missing/results.ktap' '^0 passed, 1 failed, 0 skipped$'

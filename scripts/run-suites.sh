@@ -49,7 +49,25 @@ for name in "$@"; do
 		continue
 	fi
 	kernel=${kernel#* }
-	if "$TOP/scripts/boot.sh" "$kernel" "$initramfs" "$dir" "$suites" "$timeout"; then
+	ok=0
+	"$TOP/scripts/boot.sh" "$kernel" "$initramfs" "$dir" "$suites" "$timeout" && ok=1
+	# A kernel that dies before the guest has started the suite (no KTAP
+	# header yet) is booted once more: under TCG a cross-modifying-code
+	# race in QEMU can kill an early boot (seen as 'Oops: int3' while
+	# the kernel patches its own text). The first attempt's console and
+	# status are kept in $dir/boot1 and the retry is said here; a kernel
+	# that dies twice fails.
+	if [ "$ok" = 0 ] && ! grep -q '^KTAP version' "$dir/results.ktap" 2>/dev/null &&
+		grep -qE '^kernel (panic|splat)' "$dir/status" 2>/dev/null; then
+		rm -rf "$dir/boot1"
+		mkdir "$dir/boot1"
+		cp "$dir/console.log" "$dir/status" "$dir/boot.info" "$dir/boot1/" 2>/dev/null || true
+		info "$name: the kernel died before the guest started the suite ($(cat "$dir/status")); booting it once more (first attempt: $dir/boot1)"
+		"$TOP/scripts/boot.sh" "$kernel" "$initramfs" "$dir" "$suites" "$timeout" && ok=1
+		echo "$RUN_ID" >"$dir/run.id"
+		echo "retried once: the first boot died before the suite started: $(cat "$dir/boot1/status")" >"$dir/retried"
+	fi
+	if [ "$ok" = 1 ]; then
 		info "$name: guest run complete"
 	else
 		info "$name: guest run FAILED (see $dir/console.log)"
