@@ -23,7 +23,7 @@ show_failure() {
 	out=$(cd "$dir" && patch -p1 --dry-run -f --fuzz=0 <"$TOP/patches/$p" 2>&1) || true
 	printf '%s\n' "$out" | grep -E 'FAILED|can.t find file|malformed|reversed' |
 		sed 's/^/    /' >&2 || true
-	file=$(printf '%s\n' "$out" | awk '/^(checking|patching) file /{f=$3} /FAILED/{print f; exit}')
+	file=$(printf '%s\n' "$out" | awk '/^(checking|patching) file /{f=$3} /FAILED/ && !p {print f; p=1}')
 	hunk=$(printf '%s\n' "$out" | sed -n 's/^Hunk #\([0-9]*\) FAILED.*/\1/p' | head -n 1)
 	[ -n "$file" ] && [ -n "$hunk" ] || return 0
 	printf '    first failing hunk (%s, #%s):\n' "$file" "$hunk" >&2

@@ -167,10 +167,7 @@ inside() {
 # readme NAME: the README block marked <!-- check-fresh: NAME -->, from the
 # commit under test.
 readme() {
-	git -c safe.directory="$TOP" -C "$TOP" show "$commit:README.md" | awk -v n="$1" '
-		$0 == "<!-- check-fresh: " n " -->" { want = 1; next }
-		want && /^```/ { if (on) exit; on = 1; next }
-		on { print }'
+	git -c safe.directory="$TOP" -C "$TOP" show "$commit:README.md" | readme_block check-fresh "$1"
 }
 setup=$(readme setup)
 commands=$(readme commands)

@@ -203,6 +203,16 @@ series_patches() {
 # A hash of everything that decides the content of the patched tree: the
 # base tag, patch names and contents, not where the checkout is (CI
 # clones anew). Needs the run record (BASE_TAG).
+# readme_block KIND NAME: from the README on stdin, the text of the code
+# block after the line '<!-- KIND: NAME -->'. Reads to the end (no early
+# exit), so a writer feeding it through a pipe never gets SIGPIPE.
+readme_block() {
+	awk -v m="<!-- $1: $2 -->" '
+		$0 == m { want = 1; next }
+		want && !done && /^```/ { if (on) { done = 1; next } on = 1; next }
+		on && !done { print }'
+}
+
 # series_stable: the patches of patches/series' stable section, the
 # lines after '# Stable material' up to the next comment: fixes that
 # must each apply to the unpatched base on their own.

@@ -21,10 +21,7 @@ mkdir -p "$work"
 
 # block NAME: the text of the code block marked NAME.
 block() {
-	awk -v n="$1" '
-		$0 == "<!-- readme-commands: " n " -->" { want = 1; next }
-		want && /^```/ { if (on) exit; on = 1; next }
-		on { print }' "$readme"
+	readme_block readme-commands "$1" <"$readme"
 }
 
 mapfile -t marked < <(sed -n 's/^<!-- readme-commands: \(.*\) -->$/\1/p' "$readme")
