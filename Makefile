@@ -14,6 +14,7 @@
 #   make check-matrix  build the tip without USERFAULTFD/SHMEM/HUGETLB/PTE
 #                    markers, for i386 and arm64, and with Debian's config;
 #                    boot that one and run the suites (LEGS= to choose)
+#   make check-debug the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel
 #   make check-harness  prove the harness reports crashes, hangs, panics, splats
 #   make run         boot KERNELS with SUITES: make run SUITES=continue-wp KERNELS=patched
 #   make series-tree base + patches/ as git commits in the cache work tree
@@ -33,7 +34,7 @@ P := $(B)/pipeline.sh
 BASE ?= pinned
 export BASE
 
-.PHONY: demo check check-fresh check-harness check-mainline-full check-matrix lint selftest \
+.PHONY: demo check check-fresh check-harness check-mainline-full check-matrix check-debug lint selftest \
 	deps resolve fetch base apply kernel guest run series-tree export \
 	clean clean-cache
 
@@ -48,6 +49,9 @@ check-fresh:
 
 check-matrix:
 	@LEGS="$(LEGS)" $(P) check-matrix
+
+check-debug:
+	@$(P) check-debug
 
 check-mainline-full:
 	@$(P) check-mainline-full

@@ -11,6 +11,8 @@
 #              (neither has uffd-wp in 6.1, so the WP code compiles out)
 #   debian     Debian's own 6.1 configuration (from the image package the
 #              harness fetched), its =m options off, no debug info
+#   debug      the test kernel with KASAN, lockdep, DEBUG_VM, DEBUG_LIST,
+#              PAGE_TABLE_CHECK (not in the default set: make check-debug)
 # Each leg builds the whole kernel, so every object that includes a header
 # the series changes is compiled; then W=1 and sparse on the C files the
 # series changes, and every object the full build warned about, are built
@@ -38,7 +40,7 @@ mapfile -t touched < <(git -C "$CHECK" diff --name-only "$BASE_TAG" "$tip" -- '*
 leg_setup() {
 	arch=x86_64 cross="" image=arch/x86/boot/bzImage base_config="" frags=()
 	case "$1" in
-	no-userfaultfd | no-shmem | no-hugetlb | no-pte-marker)
+	no-userfaultfd | no-shmem | no-hugetlb | no-pte-marker | debug)
 		frags=("$TOP/configs/test.config" "$frag_dir/$1.config") ;;
 	i386)
 		arch=i386 frags=("$frag_dir/i386.config") ;;
@@ -53,7 +55,7 @@ leg_setup() {
 		sed -E 's/^(CONFIG_[A-Za-z0-9_]+)=m$/# \1 is not set/' \
 			"$REFDIR/debian-6.1/config" >"$base_config"
 		frags=("$frag_dir/debian.config") ;;
-	*) die "unknown leg '$1' (${ALL_LEGS[*]})" ;;
+	*) die "unknown leg '$1' (${ALL_LEGS[*]} debug)" ;;
 	esac
 	if [ -n "$cross" ] && ! command -v "${cross}gcc" >/dev/null 2>&1; then
 		die "${cross}gcc not found: install gcc-${cross%-} (make check-matrix does)"

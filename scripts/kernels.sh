@@ -5,6 +5,8 @@
 #   debian-6.12  Debian's prebuilt 6.12, mainline behaviour
 #   debian-config the series built with Debian's own configuration
 #                (build-matrix.sh, leg 'debian')
+#   debug        the test kernel with KASAN, lockdep and the mm checkers
+#                (build-matrix.sh, leg 'debug')
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,8 +15,9 @@ for k in "$@"; do
 	patched) p="$BUILD/patched/arch/x86/boot/bzImage" ;;
 	debian-6.1 | debian-6.12) p="$REFDIR/$k/vmlinuz" ;;
 	debian-config) p="$BUILD/matrix-debian/arch/x86/boot/bzImage" ;;
-	*) die "unknown kernel '$k' (patched, debian-6.1, debian-6.12, debian-config)" ;;
+	debug) p="$BUILD/matrix-debug/arch/x86/boot/bzImage" ;;
+	*) die "unknown kernel '$k' (patched, debian-6.1, debian-6.12, debian-config, debug)" ;;
 	esac
-	[ -f "$p" ] || die "kernel $k not found at $p: run 'make kernel' (patched), 'make fetch' (Debian's) or 'make check-matrix' (debian-config)"
+	[ -f "$p" ] || die "kernel $k not found at $p: run 'make kernel' (patched), 'make fetch' (Debian's) or 'make check-matrix' (debian-config) or 'make check-debug' (debug)"
 	printf '%s %s\n' "$k" "$p"
 done

@@ -9,6 +9,8 @@
 #   check                everything: lint, apply, build every patch, the
 #                        harness's own checks, three kernels, the reports
 #   check-mainline-full  mainline's unit tests, every case, patched + 6.12
+#   check-debug          the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel,
+#                        every suite, booted with panic_on_warn=1
 #   check-matrix         build the series' tip in more configurations and
 #                        architectures (build-matrix.sh; LEGS to choose),
 #                        then boot the Debian-config kernel and run the
@@ -239,6 +241,18 @@ check-matrix)
 		report debian-config
 		;;
 	esac
+	;;
+check-debug)
+	# The series on a kernel with KASAN, lockdep, DEBUG_VM, DEBUG_LIST and
+	# PAGE_TABLE_CHECK, every existing suite, any warning a panic.
+	prepare
+	kernel
+	guest
+	step "build the debug kernel" "$s/build-matrix.sh" debug
+	export UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}"
+	boot_all selftests,continue-wp,mainline-uffd,demo debug
+	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
+	report debug
 	;;
 run)
 	# The kernels the last run built and fetched, under a new run id.
