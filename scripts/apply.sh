@@ -34,6 +34,15 @@ show_failure() {
 	' "$TOP/patches/$p" | head -n 40 >&2
 }
 
+# base_files DIR PATCH...: the base's copy of every file the patches
+# touch, extracted into DIR.
+base_files() {
+	local dir=$1 files
+	shift
+	mapfile -t files < <(sed -n 's|^--- a/\(.*\)|\1|p' "$@" | sort -u)
+	[ "${#files[@]}" -eq 0 ] || git -C "$SRC" archive "$BASE_TAG" -- "${files[@]}" | tar -x -C "$dir"
+}
+
 # --- git am ----------------------------------------------------------
 # The worktree: recreated when missing or broken (a removed directory
 # leaves git's record of it behind: prune that first).
@@ -99,11 +108,7 @@ fi
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 # Only the files the series touches are needed to apply it.
-mapfile -t files < <(cd "$TOP/patches" && cat "${patches[@]}" |
-	sed -n 's|^--- a/\(.*\)|\1|p' | sort -u)
-if [ "${#files[@]}" -gt 0 ]; then
-	git -C "$SRC" archive "$BASE_TAG" -- "${files[@]}" | tar -x -C "$scratch"
-fi
+base_files "$scratch" "${patches[@]/#/$TOP/patches/}"
 mkdir -p "$scratch/debian/patches"
 cp "${patches[@]/#/$TOP/patches/}" "$scratch/debian/patches/"
 printf '%s\n' "${patches[@]}" >"$scratch/debian/patches/series"
@@ -122,13 +127,10 @@ info "quilt: push -a --fuzz=0 applied ${#patches[@]} patches"
 # on its own (patch --fuzz=0 on a fresh copy of the files it touches).
 mapfile -t stable < <(series_stable)
 for p in "${stable[@]}"; do
-	printf '%s\n' "${patches[@]}" | grep -qxF "$p" ||
-		die "patches/series lists $p as stable material, but not in the series"
 	alone="$scratch/alone"
 	rm -rf "$alone"
 	mkdir -p "$alone"
-	mapfile -t pfiles < <(sed -n 's|^--- a/\(.*\)|\1|p' "$TOP/patches/$p" | sort -u)
-	[ "${#pfiles[@]}" -eq 0 ] || git -C "$SRC" archive "$BASE_TAG" -- "${pfiles[@]}" | tar -x -C "$alone"
+	base_files "$alone" "$TOP/patches/$p"
 	if ! (cd "$alone" && patch -p1 -s -f --dry-run --fuzz=0 <"$TOP/patches/$p" >/dev/null 2>&1); then
 		show_failure "$p" "$alone"
 		die "$p is in the stable section of patches/series but does not apply to $BASE_TAG on its own"

@@ -26,15 +26,8 @@ ALL_LEGS=(no-userfaultfd no-shmem no-hugetlb no-pte-marker i386 arm64 debian)
 [ $# -gt 0 ] || set -- "${ALL_LEGS[@]}"
 frag_dir="$TOP/configs/matrix"
 
-applied="" tip=""
-[ ! -f "$CHECK.applied" ] || read -r applied tip _ <"$CHECK.applied" || true
-if [ "$applied" != "$(series_hash)" ] || [ -z "$tip" ] ||
-	[ "$(git -C "$CHECK" rev-parse -q --verify HEAD)" != "$tip" ]; then
-	die "$CHECK does not hold the applied series: run scripts/apply.sh first"
-fi
-# The C files the series changes (kernel side), as objects.
-mapfile -t touched < <(git -C "$CHECK" diff --name-only "$BASE_TAG" "$tip" -- '*.c' |
-	grep -v '^tools/' | sed 's/\.c$/.o/')
+tip=$(applied_tip)
+mapfile -t touched < <(touched_objects "$tip")
 
 # leg_setup LEG: sets arch, cross, image, base_config and frags for LEG.
 leg_setup() {
@@ -70,13 +63,6 @@ kmake() {
 		CC="ccache ${cross}gcc" -j"$JOBS" "$@"
 }
 
-# warnings LOG: the compiler/sparse warnings in LOG without line numbers
-# or build paths, one per line, sorted.
-warnings() {
-	{ grep -E ': (warning|error):' "$1" || true; } |
-		sed -E 's|^.*/check/||; s|^\.\./||; s|:[0-9]+:[0-9]+:|:|; s|:[0-9]+:|:|' | sort -u
-}
-
 export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=uffd KBUILD_BUILD_HOST=harness
 mkdir -p "$CCACHE_DIR"
 declare -A objs_of=()
@@ -109,14 +95,14 @@ for leg in "$@"; do
 	[ -f "$out/$image" ] || die "$leg: build finished without $image"
 	# Objects to compare: the touched ones the config builds, and any the
 	# full build warned about.
-	mapfile -t warned < <(warnings "$out/build.log" | sed -n 's|^\([^:]*\)\.c:.*|\1.o|p' | sort -u)
+	mapfile -t warned < <(warning_lines "$out/build.log" | sed -n 's|^\([^:]*\)\.c:.*|\1.o|p' | sort -u)
 	objs=()
 	for o in "${touched[@]}" "${warned[@]}"; do
 		[ -f "$out/$o" ] && objs+=("$o")
 	done
 	mapfile -t objs < <(printf '%s\n' "${objs[@]}" | sort -u | sed '/^$/d')
 	objs_of[$leg]="${objs[*]}"
-	info "$leg: built in $(($(date +%s) - start))s; $(warnings "$out/build.log" | grep -c . || true) warning(s) in the full build; comparing ${objs[*]:-nothing}"
+	info "$leg: built in $(($(date +%s) - start))s; $(warning_lines "$out/build.log" | grep -c . || true) warning(s) in the full build; comparing ${objs[*]:-nothing}"
 	echo "$want" >"$stamp.pending"
 	todo+=("$leg")
 done
@@ -147,7 +133,7 @@ fail=0
 for leg in "${todo[@]}"; do
 	out="$BUILD/matrix-$leg"
 	[ -n "${objs_of[$leg]}" ] || { mv "$out.built.pending" "$out.built"; continue; }
-	new=$(comm -13 <(warnings "$out/warnings-base.log") <(warnings "$out/warnings-tip.log") | sed '/^$/d')
+	new=$(comm -13 <(warning_lines "$out/warnings-base.log") <(warning_lines "$out/warnings-tip.log") | sed '/^$/d')
 	if [ -n "$new" ]; then
 		printf '%s\n' "$new" | sed "s/^/    $leg: new: /" >&2
 		info "$leg: FAIL: the series adds W=1/sparse warnings (logs: $out/warnings-{base,tip}.log)"
@@ -155,7 +141,7 @@ for leg in "${todo[@]}"; do
 		rm -f "$out.built.pending"
 		continue
 	fi
-	info "$leg: ok, no new W=1/sparse warnings ($(warnings "$out/warnings-base.log" | grep -c . || true) at the base, same at the tip)"
+	info "$leg: ok, no new W=1/sparse warnings ($(warning_lines "$out/warnings-base.log" | grep -c . || true) at the base, same at the tip)"
 	mv "$out.built.pending" "$out.built"
 done
 [ "$fail" = 0 ] || die "build matrix: new warnings (above)"

@@ -17,12 +17,7 @@ stamp="$out.series-built"
 want=$(printf '%s %s %s\n' "$(series_hash)" "$(sha256sum <"$frag")" "$(gcc --version | head -n 1)" |
 	sha256sum | cut -d' ' -f1)
 # The series as apply.sh left it: its stamp names the tip commit.
-applied="" tip=""
-[ ! -f "$CHECK.applied" ] || read -r applied tip _ <"$CHECK.applied" || true
-if [ "$applied" != "$(series_hash)" ] || [ -z "$tip" ] ||
-	[ "$(git -C "$CHECK" rev-parse -q --verify HEAD)" != "$tip" ]; then
-	die "$CHECK does not hold the applied series: run scripts/apply.sh first (make check does)"
-fi
+tip=$(applied_tip)
 want="$want $tip"
 if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
 	info "every patch built and warning-checked before for this series (stamp $stamp)"
@@ -31,9 +26,7 @@ fi
 rm -f "$stamp"
 
 mapfile -t commits < <(git -C "$CHECK" rev-list --reverse "$BASE_TAG..check")
-# Kernel objects built from the C files the series changes.
-mapfile -t objs < <(git -C "$CHECK" diff --name-only "$BASE_TAG" check -- '*.c' |
-	grep -v '^tools/' | sed 's/\.c$/.o/')
+mapfile -t objs < <(touched_objects "$tip")
 
 # warnings REV: W=1 and sparse warnings of the touched objects at REV,
 # without line numbers, one per line, sorted.
@@ -45,9 +38,7 @@ warnings() {
 		tail -n 20 "$log" >&2
 		die "W=1/sparse build of ${objs[*]} failed at $1; log: $log"
 	}
-	{ grep -E ': (warning|error):' "$log" || true; } |
-		sed -E 's|^.*/linux/||; s|^.*/check/||; s|:[0-9]+:[0-9]+:|:|; s|:[0-9]+:|:|' |
-		sort -u
+	warning_lines "$log"
 }
 
 git -C "$CHECK" checkout -q --detach "$BASE_TAG"

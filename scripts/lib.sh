@@ -203,6 +203,43 @@ series_patches() {
 # A hash of everything that decides the content of the patched tree: the
 # base tag, patch names and contents, not where the checkout is (CI
 # clones anew). Needs the run record (BASE_TAG).
+series_hash() {
+	{
+		echo "$BASE_TAG"
+		series_patches | while IFS= read -r p; do
+			printf '%s ' "$p"
+			sha256sum <"$TOP/patches/$p"
+		done
+	} | sha256sum | cut -d' ' -f1
+}
+
+# applied_tip: the tip commit of the applied series; dies unless apply.sh's
+# stamp holds for this series and $CHECK is at that commit.
+applied_tip() {
+	local applied="" tip=""
+	[ ! -f "$CHECK.applied" ] || read -r applied tip _ <"$CHECK.applied" || true
+	if [ "$applied" != "$(series_hash)" ] || [ -z "$tip" ] ||
+		[ "$(git -C "$CHECK" rev-parse -q --verify HEAD)" != "$tip" ]; then
+		die "$CHECK does not hold the applied series: run scripts/apply.sh first (make check does)"
+	fi
+	echo "$tip"
+}
+
+# touched_objects REV: the kernel objects built from the C files the
+# series changes between the base and REV (selftests left out).
+touched_objects() {
+	git -C "$CHECK" diff --name-only "$BASE_TAG" "$1" -- '*.c' |
+		{ grep -v '^tools/' || true; } | sed 's/\.c$/.o/'
+}
+
+# warning_lines LOG: the compiler and sparse warnings in a build LOG,
+# without line numbers or build paths, one per line, sorted.
+warning_lines() {
+	{ grep -E ': (warning|error):' "$1" || true; } |
+		sed -E 's|^.*/check/||; s|^\.\./||; s|:[0-9]+:[0-9]+:|:|; s|:[0-9]+:|:|' |
+		sort -u
+}
+
 # readme_block KIND NAME: from the README on stdin, the text of the code
 # block after the line '<!-- KIND: NAME -->'. Reads to the end (no early
 # exit), so a writer feeding it through a pipe never gets SIGPIPE.
@@ -220,16 +257,6 @@ series_stable() {
 	[ -f "$TOP/patches/series" ] || return 0
 	awk '/^# Stable material/ { s = 1; next } /^#/ { s = 0 }
 		s { sub(/#.*/, ""); gsub(/[[:space:]]/, ""); if ($0 != "") print }' "$TOP/patches/series"
-}
-
-series_hash() {
-	{
-		echo "$BASE_TAG"
-		series_patches | while IFS= read -r p; do
-			printf '%s ' "$p"
-			sha256sum <"$TOP/patches/$p"
-		done
-	} | sha256sum | cut -d' ' -f1
 }
 
 # now_ms: wall clock in milliseconds, whatever the locale's decimal mark.

@@ -111,6 +111,13 @@ boot_all() {
 report() {
 	"$s/report.sh" --run-id "$RUN_ID" "${@/#/$RESULTS/}"
 }
+# boot_report SUITES KERNEL: boot one kernel built by build-matrix.sh with
+# SUITES, then the run's time and the kernel's report.
+boot_report() {
+	boot_all "$1" "$2"
+	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
+	report "$2"
+}
 
 # --- the targets ------------------------------------------------------
 case "$target" in
@@ -236,9 +243,7 @@ check-matrix)
 	*" debian "*)
 		# Debian's configuration has THP for shmem, memcg and NUMA, which
 		# the tinyconfig test kernel lacks: the collapse tests run here.
-		boot_all selftests,collapse,continue-wp,mainline-uffd debian-config
-		printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
-		report debian-config
+		boot_report selftests,collapse,continue-wp,mainline-uffd debian-config
 		;;
 	esac
 	;;
@@ -250,9 +255,7 @@ check-debug)
 	guest
 	step "build the debug kernel" "$s/build-matrix.sh" debug
 	export UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}"
-	boot_all selftests,continue-wp,mainline-uffd,demo debug
-	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
-	report debug
+	boot_report selftests,continue-wp,mainline-uffd,demo debug
 	;;
 run)
 	# The kernels the last run built and fetched, under a new run id.

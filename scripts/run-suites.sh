@@ -64,7 +64,6 @@ for name in "$@"; do
 		cp "$dir/console.log" "$dir/status" "$dir/boot.info" "$dir/boot1/" 2>/dev/null || true
 		info "$name: the kernel died before the guest started the suite ($(cat "$dir/status")); booting it once more (first attempt: $dir/boot1)"
 		"$TOP/scripts/boot.sh" "$kernel" "$initramfs" "$dir" "$suites" "$timeout" && ok=1
-		echo "$RUN_ID" >"$dir/run.id"
 		echo "retried once: the first boot died before the suite started: $(cat "$dir/boot1/status")" >"$dir/retried"
 	fi
 	if [ "$ok" = 1 ]; then
