@@ -54,6 +54,25 @@ class ReadmeBlock(unittest.TestCase):
                          (0, "apt-get install git\n", ""))
 
 
+class WarningLines(unittest.TestCase):
+    def test_paths_and_line_numbers_go(self):
+        log = ("  CC      mm/hugetlb.o\n"
+               "/root/.cache/uffd-continue-wp/check/mm/hugetlb.c:6401:13: "
+               "warning: unused variable 'x' [-Wunused-variable]\n"
+               "../mm/shmem.c:12: warning: context imbalance\n"
+               "/root/.cache/uffd-continue-wp/check/mm/hugetlb.c:7:1: "
+               "warning: unused variable 'x' [-Wunused-variable]\n")
+        with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
+            f.write(log)
+            f.flush()
+            r = lib('warning_lines "$0"'.replace('"$0"', "'" + f.name + "'"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout,
+                         "mm/hugetlb.c: warning: unused variable 'x' "
+                         "[-Wunused-variable]\n"
+                         "mm/shmem.c: warning: context imbalance\n")
+
+
 class SeriesStable(unittest.TestCase):
     def test_sections(self):
         with tempfile.TemporaryDirectory() as top:
