@@ -51,6 +51,8 @@ CMD_RE = re.compile(r"([^ ]+): cmd: (.*)")
 CASE_TIME_RE = re.compile(r"(.*): ([0-9.]+)s")
 # err() in mainline's selftests ends with "@/path/to/file.c:LINE"
 SOURCE_PATH_RE = re.compile(r"@/[^ ]*/")
+# kselftest_harness.h's line after each case: "#          OK  fixture.variant.case"
+HARNESS_DONE_RE = re.compile(r" *(?:OK|FAIL) +(\S+)")
 
 
 class Fatal(Exception):
@@ -432,10 +434,16 @@ NOT_RUN = Case("none")
 
 
 def kselftest_case(test):
-    """(NAME, Case) of a kselftest subtest. 6.1's kselftest writes a skip as
-    "ok N # SKIP NAME"; the reason of a failure or skip is the diagnostic
-    "# NAME: REASON" just before the result (names contain ": " too)."""
+    """(NAME, Case) of a kselftest subtest.
+
+    6.1's kselftest_harness.h writes a skip as "ok N # SKIP REASON": the
+    name is then the one in the harness's "OK NAME" line just before it.
+    Older tests of ours wrote "ok N # SKIP NAME" with the diagnostic
+    "# NAME: REASON" before the result (names contain ": " too)."""
     name = test.name
+    done = HARNESS_DONE_RE.fullmatch(test.diagnostics[-1]) if test.diagnostics else None
+    if name == "" and done:
+        return done[1], Case(test.result, test.reason)
     if name == "" and test.directive.startswith("SKIP "):
         name = test.directive[len("SKIP "):]
     reason = ""

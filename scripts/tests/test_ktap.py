@@ -202,6 +202,33 @@ class ParseTest(unittest.TestCase):
         })
         self.assertEqual(ktap.kselftest_cases(run, "postcopy-demo"), {})
 
+    def test_kselftest_harness_cases(self):
+        """kselftest_harness.h's output: a skip's name comes from the "OK"
+        line before it, a skip's reason from its directive."""
+        run = parse("""
+            # uffd-continue-wp: cmd: uffd-continue-wp
+              TAP version 13
+              1..3
+              # Starting 3 tests from 2 test cases.
+              #  RUN           continue_wp.shmem.maps_wp ...
+              #            OK  continue_wp.shmem.maps_wp
+              ok 1 # SKIP kernel lacks UFFDIO_CONTINUE_MODE_WP (the probe got EINVAL, not ENOENT)
+              #  RUN           continue_wp.shmem.maps ...
+              #            OK  continue_wp.shmem.maps
+              ok 2 continue_wp.shmem.maps
+              #  RUN           continue_wp.hugetlb.dontwake_wp ...
+              #          FAIL  continue_wp.hugetlb.dontwake_wp
+              not ok 3 continue_wp.hugetlb.dontwake_wp
+              # FAILED: 2 / 3 tests passed.
+            not ok 1 uffd-continue-wp
+        """)
+        self.assertEqual(ktap.kselftest_cases(run, "uffd-continue-wp"), {
+            "continue_wp.shmem.maps_wp": ktap.Case(
+                "SKIP", "kernel lacks UFFDIO_CONTINUE_MODE_WP (the probe got EINVAL, not ENOENT)"),
+            "continue_wp.shmem.maps": ktap.Case("PASS"),
+            "continue_wp.hugetlb.dontwake_wp": ktap.Case("FAIL"),
+        })
+
     def test_unit_cases(self):
         """uffd-unit-ktap's times; a case reported again has its last
         outcome and keeps its first as earlier."""
