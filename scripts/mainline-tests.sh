@@ -7,15 +7,18 @@
 #                             kselftest.h, mm/gup_test.h, and what
 #                             'make headers_install' reads
 #   $MAINLINE_TESTS/usr/include  the 6.12 uapi headers they are built against
-# uffd-unit-tests.c gets guest/mainline/minor-wp-gate.patch (see its header:
-# mainline gates minor-wp on an unrelated 6.4 feature bit). guest/programs
+# The tree gets mainline/*.patch, our patches to mainline's tests (git
+# format-patch files, in name order; see README: minor-wp gets a real probe
+# for UFFDIO_CONTINUE_MODE_WP and checks write protection). guest/programs
 # names the files as mainline:PATH. Reused while the package version, the
-# patch and this script are unchanged; otherwise prepared again.
+# patches and this script are unchanged; otherwise prepared again.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 load_run
 
-gate=$TOP/guest/mainline/minor-wp-gate.patch
+shopt -s nullglob
+mpatches=("$TOP"/mainline/*.patch)
+shopt -u nullglob
 test_src=tools/testing/selftests/mm/uffd-unit-tests.c
 # What the tests include, and what headers_install needs (no .config, no
 # kernel build: scripts, the uapi trees, the x86 arch Makefiles and syscall
@@ -25,10 +28,10 @@ parts=(Makefile scripts include/uapi arch/x86 usr tools/include
 
 version=$MAINLINE_VERSION
 deb=$(debfile "$MAINLINE_PKG" "$version")
-[ -f "$gate" ] || die "$gate missing: restore it from git"
+[ "${#mpatches[@]}" -gt 0 ] || die "no mainline/*.patch: restore them from git"
 stamp=$({
 	echo "$MAINLINE_PKG $version"
-	sha256sum "$gate" "$0" | cut -d' ' -f1
+	sha256sum "${mpatches[@]}" "$0" | cut -d' ' -f1
 } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$MAINLINE_TESTS/stamp" 2>/dev/null)" = "$stamp" ]; then
 	info "mainline unit tests from $MAINLINE_PKG $version ready in $MAINLINE_TESTS"
@@ -49,10 +52,12 @@ quiet "$log" tar -xJf "$tarball" -C "$tmp/linux" --strip-components=1 "${parts[@
 [ -f "$tmp/linux/$test_src" ] ||
 	die "$MAINLINE_PKG $version has no $test_src: these tests need a 6.4 or later source package"
 
-info "applying ${gate#"$TOP"/}"
-(cd "$tmp/linux" && patch -p1 --fuzz=0 --no-backup-if-mismatch --dry-run <"$gate" >>"$log" 2>&1) ||
-	die "${gate#"$TOP"/} does not apply to $MAINLINE_PKG $version: refresh it against $test_src (see $log)"
-(cd "$tmp/linux" && quiet "$log" patch -p1 --fuzz=0 --no-backup-if-mismatch -i "$gate")
+for p in "${mpatches[@]}"; do
+	info "applying ${p#"$TOP"/}"
+	(cd "$tmp/linux" && patch -p1 --fuzz=0 --no-backup-if-mismatch --dry-run <"$p" >>"$log" 2>&1) ||
+		die "${p#"$TOP"/} does not apply to $MAINLINE_PKG $version: refresh it against $test_src (see $log)"
+	(cd "$tmp/linux" && quiet "$log" patch -p1 --fuzz=0 --no-backup-if-mismatch -i "$p")
+done
 
 info "installing the $version uapi headers"
 quiet "$log" make -C "$tmp/linux" O="$tmp/obj" ARCH=x86_64 -j"$JOBS" \
