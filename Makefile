@@ -15,6 +15,8 @@
 #                    markers, for i386 and arm64, and with Debian's config;
 #                    boot that one and run the suites (LEGS= to choose)
 #   make check-debug the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel
+#   make check-mutants  plant each bug of mutants/ in the series, build, boot:
+#                    the tests must fail where it says (MUTANTS= to choose)
 #   make check-harness  prove the harness reports crashes, hangs, panics, splats
 #   make run         boot KERNELS with SUITES: make run SUITES=continue-wp KERNELS=patched
 #   make series-tree base + patches/ as git commits in the cache work tree
@@ -34,7 +36,7 @@ P := $(B)/pipeline.sh
 BASE ?= pinned
 export BASE
 
-.PHONY: demo check check-fresh check-harness check-mainline-full check-matrix check-debug lint selftest \
+.PHONY: demo check check-fresh check-harness check-mainline-full check-matrix check-debug check-mutants lint selftest \
 	deps resolve fetch base apply kernel guest run series-tree export \
 	clean clean-cache
 
@@ -52,6 +54,9 @@ check-matrix:
 
 check-debug:
 	@$(P) check-debug
+
+check-mutants:
+	@MUTANTS="$(MUTANTS)" $(P) check-mutants
 
 check-mainline-full:
 	@$(P) check-mainline-full

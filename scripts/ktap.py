@@ -33,6 +33,7 @@ its wrapper script. Python standard library only (Debian 12's 3.11 on).
 """
 
 import dataclasses
+import fnmatch
 import os
 import re
 import sys
@@ -657,12 +658,63 @@ def mainline(directories, run_id, out):
     return 0
 
 
+# --- mutant: a kernel with a planted bug (mutants/) -----------------------
+
+def expected_failures(patch_text):
+    """The globs of a mutant patch's "Expect-fail: GLOB" header lines."""
+    globs = []
+    for line in split_lines(patch_text):
+        if line.startswith("diff --git "):
+            break
+        if line.startswith("Expect-fail:"):
+            globs.append(line[len("Expect-fail:"):].strip())
+    return globs
+
+
+def mutant(patch, directory, run_id, out):
+    """Check the run of the mutant of PATCH in DIRECTORY: every case an
+    Expect-fail glob names (at least one each) fails, and the kselftest
+    skips nothing (the kernel has the mode: a skip would let a broken
+    feature pass as a missing one). Fatal otherwise."""
+    globs = expected_failures(read_text(patch))
+    if not globs:
+        raise Fatal(f"{patch} has no 'Expect-fail: GLOB' line")
+    run = load_run(directory, run_id)
+    cases = dict(kselftest_cases(run, "uffd-continue-wp"))
+    cases.update(unit_cases(run))
+    if not cases:
+        raise Fatal(f"no test cases in {directory}/results.ktap (did the suite run?)")
+    bad = 0
+    for glob in globs:
+        hits = [name for name in cases if fnmatch.fnmatchcase(name, glob)]
+        failed = [name for name in hits if cases[name].result == "FAIL"]
+        out.write(f"{glob.ljust(40)} {len(failed)} of {len(hits)} case(s) fail\n")
+        for name in hits:
+            if cases[name].result != "FAIL":
+                out.write(f"    {name}: {cases[name].result}, want FAIL\n")
+        bad += not hits or len(failed) != len(hits)
+    skipped = [name for name, case in kselftest_cases(run, "uffd-continue-wp").items()
+               if case.result == "SKIP"]
+    for name in skipped:
+        out.write(f"    {name}: SKIP ({cases[name].reason}), want no skip\n")
+    bad += bool(skipped)
+    others = sorted(name for name, case in cases.items() if case.result == "FAIL"
+                    and not any(fnmatch.fnmatchcase(name, g) for g in globs))
+    if others:
+        info(out, f"also failed ({len(others)}): {' '.join(others)}")
+    if bad:
+        raise Fatal(f"the tests did not catch {os.path.basename(patch)} as it expects")
+    info(out, f"caught: {sum(c.result == 'FAIL' for c in cases.values())} of {len(cases)} cases fail, none skips")
+    return 0
+
+
 # --- command line ----------------------------------------------------------
 
 USAGE = {
     "report": "ktap.py report [--run-id ID] RESULTDIR...",
     "compare": "ktap.py compare [--run-id ID] TEST PATCHED-DIR BASE-DIR MAINLINE-DIR",
     "mainline": "ktap.py mainline [--run-id ID] PATCHED-DIR MAINLINE-DIR",
+    "mutant": "ktap.py mutant [--run-id ID] MUTANT-PATCH RESULT-DIR",
 }
 
 
@@ -697,7 +749,7 @@ def parse_args(command, args):
 
 
 def run_command(command, args, out):
-    """Run COMMAND (report, compare, mainline) with ARGS; its exit status."""
+    """Run COMMAND (report, compare, mainline, mutant) with ARGS; its exit status."""
     run_id, operands = parse_args(command, args)
     if command == "report" and operands:
         return report(operands, run_id, out)
@@ -705,6 +757,8 @@ def run_command(command, args, out):
         return compare(operands[0], operands[1:], run_id, out)
     if command == "mainline" and len(operands) == 2:
         return mainline(operands, run_id, out)
+    if command == "mutant" and len(operands) == 2:
+        return mutant(operands[0], operands[1], run_id, out)
     raise Fatal(f"usage: {USAGE[command]}")
 
 

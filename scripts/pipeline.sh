@@ -11,6 +11,8 @@
 #   check-mainline-full  mainline's unit tests, every case, patched + 6.12
 #   check-debug          the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel,
 #                        every suite, booted with panic_on_warn=1
+#   check-mutants        bugs planted in the series (mutants/*.patch,
+#                        MUTANTS to choose): the tests must catch each
 #   check-matrix         build the series' tip in more configurations and
 #                        architectures (build-matrix.sh; LEGS to choose),
 #                        then boot the Debian-config kernel and run the
@@ -256,6 +258,29 @@ check-debug)
 	step "build the debug kernel" "$s/build-matrix.sh" debug
 	export UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}"
 	boot_report selftests,continue-wp,mainline-uffd,demo debug
+	;;
+check-mutants)
+	# Bugs planted in the series (mutants/*.patch, MUTANTS= to choose), one
+	# test kernel each: the tests must fail where each patch says.
+	prepare
+	kernel
+	guest
+	if [ -n "${MUTANTS:-}" ]; then
+		read -ra mutants <<<"$MUTANTS"
+	else
+		mutants=("$TOP"/mutants/*.patch)
+		mutants=("${mutants[@]##*/}")
+		mutants=("${mutants[@]%.patch}")
+	fi
+	rc=0
+	for m in "${mutants[@]}"; do
+		step "plant mutants/$m.patch in the tip and build it" "$s/mutant-build.sh" "$m"
+		boot_all mutant "mutant-$m"
+		printf '==> mutant %s: the cases it must fail\n' "$m"
+		python3 "$s/ktap.py" mutant --run-id "$RUN_ID" "$TOP/mutants/$m.patch" "$RESULTS/mutant-$m" || rc=1
+	done
+	printf '==> %s mutant(s) in %ss\n' "${#mutants[@]}" "$(($(date +%s) - start))"
+	exit "$rc"
 	;;
 run)
 	# The kernels the last run built and fetched, under a new run id.

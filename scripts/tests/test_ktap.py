@@ -77,6 +77,71 @@ class ScenarioTest(unittest.TestCase):
 # --- the parser --------------------------------------------------------------
 
 
+MUTANT_PATCH = """Plants: something.
+Expect-fail: continue_wp.*.dontwake_wp
+Expect-fail: minor-wp on shmem
+
+diff --git a/fs/userfaultfd.c b/fs/userfaultfd.c
+Expect-fail: not a header line
+"""
+
+MUTANT_RUN = """KTAP version 1
+1..2
+# uffd-continue-wp: cmd: uffd-continue-wp
+  TAP version 13
+  1..3
+  #            OK  continue_wp.shmem.dontwake
+  ok 1 continue_wp.shmem.dontwake
+  #          FAIL  continue_wp.shmem.dontwake_wp
+  not ok 2 continue_wp.shmem.dontwake_wp
+  #          {hugetlb}  continue_wp.hugetlb.dontwake_wp
+  {hugetlb_line}
+not ok 1 uffd-continue-wp
+# uffd-unit-minor: cmd: uffd-unit-ktap -f minor uffd-unit-tests
+  # minor-wp on shmem: 0.10s
+  not ok 1 minor-wp on shmem # ERROR: pagemap uffd-wp bit error: 0x8100000000000000
+  1..1
+not ok 2 uffd-unit-minor
+# uffdwp: run complete
+"""
+
+
+class MutantTest(unittest.TestCase):
+    """ktap.py mutant: the planted bug must make its expected cases fail."""
+
+    def check(self, hugetlb, hugetlb_line):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(f"{tmp}/m.patch", "w", encoding="utf-8") as f:
+                f.write(MUTANT_PATCH)
+            with open(f"{tmp}/results.ktap", "w", encoding="utf-8") as f:
+                f.write(MUTANT_RUN.format(hugetlb=hugetlb, hugetlb_line=hugetlb_line))
+            out = io.StringIO()
+            try:
+                return ktap.mutant(f"{tmp}/m.patch", tmp, None, out), out.getvalue()
+            except ktap.Fatal as e:
+                return str(e), out.getvalue()
+
+    def test_headers(self):
+        self.assertEqual(ktap.expected_failures(MUTANT_PATCH),
+                         ["continue_wp.*.dontwake_wp", "minor-wp on shmem"])
+
+    def test_caught(self):
+        status, out = self.check("FAIL", "not ok 3 continue_wp.hugetlb.dontwake_wp")
+        self.assertEqual(status, 0)
+        self.assertIn("continue_wp.*.dontwake_wp                2 of 2 case(s) fail", out)
+
+    def test_one_passes(self):
+        status, out = self.check("OK", "ok 3 continue_wp.hugetlb.dontwake_wp")
+        self.assertIn("did not catch m.patch", status)
+        self.assertIn("continue_wp.hugetlb.dontwake_wp: PASS, want FAIL", out)
+
+    def test_skip_is_not_caught(self):
+        status, out = self.check("OK", "ok 3 # SKIP kernel lacks UFFDIO_CONTINUE_MODE_WP")
+        self.assertIn("did not catch", status)
+        self.assertIn("continue_wp.hugetlb.dontwake_wp: SKIP (kernel lacks "
+                      "UFFDIO_CONTINUE_MODE_WP), want no skip", out)
+
+
 class ParseTest(unittest.TestCase):
     """ktap.parse() and the data model, on KTAP given as strings."""
 
