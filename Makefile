@@ -15,6 +15,8 @@
 #                    markers, for i386 and arm64, and with Debian's config;
 #                    boot that one and run the suites (LEGS= to choose)
 #   make check-debug the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel
+#   make bench       what CONTINUE|WP costs beside CONTINUE and CONTINUE then
+#                    WRITEPROTECT, on patched, 6.12 and 6.1: bench/ (not a test)
 #   make check-mutants  plant each bug of mutants/ in the series, build, boot:
 #                    the tests must fail where it says (MUTANTS= to choose)
 #   make check-harness  prove the harness reports crashes, hangs, panics, splats
@@ -36,7 +38,7 @@ P := $(B)/pipeline.sh
 BASE ?= pinned
 export BASE
 
-.PHONY: demo check check-fresh check-harness check-mainline-full check-matrix check-debug check-mutants lint selftest \
+.PHONY: demo check check-fresh check-harness check-mainline-full check-matrix check-debug check-mutants bench lint selftest \
 	deps resolve fetch base apply kernel guest run series-tree export \
 	clean clean-cache
 
@@ -54,6 +56,9 @@ check-matrix:
 
 check-debug:
 	@$(P) check-debug
+
+bench:
+	@$(P) bench
 
 check-mutants:
 	@MUTANTS="$(MUTANTS)" $(P) check-mutants

@@ -11,6 +11,7 @@
 #   check-mainline-full  mainline's unit tests, every case, patched + 6.12
 #   check-debug          the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel,
 #                        every suite, booted with panic_on_warn=1
+#   bench                the benchmark on patched, 6.12 and 6.1: bench/
 #   check-mutants        bugs planted in the series (mutants/*.patch,
 #                        MUTANTS to choose): the tests must catch each
 #   check-matrix         build the series' tip in more configurations and
@@ -182,7 +183,7 @@ check)
 	harness
 	# Fixed: make check always runs all of it (make run is for less).
 	kernels=(patched debian-6.1 debian-6.12)
-	suites=selftests,continue-wp
+	suites=selftests,continue-wp,bench-quick
 	# Mainline's unit tests (a subset; make check-mainline-full runs them
 	# all) on the two kernels with UFFDIO_CONTINUE_MODE_WP, which
 	# scripts/mainline-report.sh compares case by case.
@@ -258,6 +259,21 @@ check-debug)
 	step "build the debug kernel" "$s/build-matrix.sh" debug
 	export UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}"
 	boot_report selftests,continue-wp,mainline-uffd,demo debug
+	;;
+bench)
+	# A measurement, not a test (README: Performance): the benchmark on
+	# the patched kernel, mainline (6.12) and the base (6.1: no one-step
+	# strategy there), then the CSV, tables and plot in bench/.
+	prepare
+	kernel
+	guest
+	step "install gnuplot (the plot)" "$s/deps.sh" gnuplot-nox
+	kernels=(patched debian-6.12 debian-6.1)
+	boot_all bench "${kernels[@]}"
+	step "figures of the run: bench/results.csv, bench/ratios.md, bench/bench.png" \
+		"$s/bench-report.sh" "$RUN_ID" "${kernels[@]}"
+	cat "$TOP/bench/ratios.md"
+	printf '==> make bench done in %ss\n' "$(($(date +%s) - start))"
 	;;
 check-mutants)
 	# Bugs planted in the series (mutants/*.patch, MUTANTS= to choose), one
