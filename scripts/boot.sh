@@ -32,12 +32,6 @@ mkdir -p "$dir"
 dir=$(realpath "$dir")
 label=${dir##*/}
 
-# Panics, oopses, warnings, lockdep, KASAN, stalls: any of these in the
-# console fails the run, whatever the tests said.
-SPLAT='Kernel panic|BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection fault|'
-SPLAT+='kernel BUG at|Unable to handle kernel|possible circular locking|'
-SPLAT+='possible recursive locking|inconsistent lock state|suspicious RCU usage|'
-SPLAT+='soft lockup|hard LOCKUP|blocked for more than|detected stall|Call Trace:'
 
 secs() {
 	printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100))
@@ -52,7 +46,7 @@ fail() {
 # first REGEX: "N:line" of the first console line matching REGEX, but
 # not the guest's own progress lines ("uffdwp: ..."), which quote commands.
 first() {
-	grep -n -E "$1" "$dir/console.log" | grep -v '^[0-9]*:uffdwp: ' | head -n1 || true
+	console_first "$1" "$dir/console.log"
 }
 
 # context LINE: the console around line LINE, to stderr.
@@ -150,7 +144,7 @@ if [ -n "$panic" ]; then
 	context "${panic%%:*}"
 	fail "kernel panic: $(cut -d: -f2- <<<"$panic" | cut -c1-160)"
 fi
-splat=$(first "$SPLAT")
+splat=$(first "$KERNEL_SPLAT")
 if [ -n "$splat" ]; then
 	context "${splat%%:*}"
 	fail "kernel splat in the console: $(cut -d: -f2- <<<"$splat" | cut -c1-160)${timed_out:+ (then timed out)}"

@@ -269,6 +269,25 @@ now_ms() {
 # after the last test. Keep in sync with END_MARKER there.
 KTAP_END='# uffdwp: run complete'
 
+# A kernel report in a console log: panics, oopses, warnings, and what the
+# debug options print (configs/matrix/debug.config): KASAN and KFENCE,
+# lockdep, DEBUG_VM's bad page and VM_BUG_ON reports, PAGE_TABLE_CHECK's
+# BUG_ON, DEBUG_LIST's corruption reports, DEBUG_ATOMIC_SLEEP, UBSAN,
+# stalls. Any of these fails a guest run, whatever the tests said.
+# scripts/tests/test_shell.py holds a line of each kind.
+KERNEL_SPLAT='Kernel panic|BUG:|WARNING:|Oops|KASAN:|KFENCE:|UBSAN:|general protection fault|'
+KERNEL_SPLAT+='kernel BUG at|Unable to handle kernel|possible circular locking|'
+KERNEL_SPLAT+='possible recursive locking|inconsistent lock state|suspicious RCU usage|'
+KERNEL_SPLAT+='list_(add|del) corruption|page dumped because|Bad rss-counter|'
+KERNEL_SPLAT+='soft lockup|hard LOCKUP|blocked for more than|detected stall|Call Trace:'
+
+# console_first REGEX FILE: "N:line" of FILE's first line matching REGEX,
+# but not the guest's own progress lines ("uffdwp: ..."), which quote
+# commands.
+console_first() {
+	grep -n -E "$1" "$2" | grep -v '^[0-9]*:uffdwp: ' | head -n1 || true
+}
+
 # debfile PKG VERSION: the .deb of PKG VERSION that fetch.sh downloaded.
 debfile() {
 	local f

@@ -89,5 +89,56 @@ class SeriesStable(unittest.TestCase):
                              "0001-a.patch\n0002-b.patch\n0003-c.patch\n")
 
 
+# One line of each report the debug kernel's options print (as 6.1 words
+# them), and lines of a clean debug boot that must not count.
+SPLATS = {
+    "KASAN": "BUG: KASAN: use-after-free in hugetlb_mfill_atomic_pte+0x8d1/0x9a0",
+    "KFENCE": "BUG: KFENCE: use-after-free read in shmem_fault+0x40/0x2a0",
+    "lockdep cycle": "WARNING: possible circular locking dependency detected",
+    "lockdep recursion": "WARNING: possible recursive locking detected",
+    "lockdep state": "WARNING: inconsistent lock state",
+    "RCU": "WARNING: suspicious RCU usage",
+    "bad page": "BUG: Bad page state in process uffd-stress  pfn:0a3c1",
+    "bad page map": "BUG: Bad page map in process uffd-stress  pte:8000000012345067 pmd:1234067",
+    "bad rss": "BUG: Bad rss-counter state mm:00000000a1b2c3d4 type:MM_SHMEMPAGES val:-1",
+    "VM_BUG_ON": "page dumped because: VM_BUG_ON_FOLIO(!folio_test_locked(folio))",
+    "page_table_check": "kernel BUG at mm/page_table_check.c:73!",
+    "DEBUG_LIST add": "list_add corruption. prev->next should be next (ffff888003c0a0c8), but was 0000000000000000.",
+    "DEBUG_LIST del": "list_del corruption, ffff888003c0a0c8->next is LIST_POISON1 (dead000000000100)",
+    "atomic sleep": "BUG: sleeping function called from invalid context at mm/hugetlb.c:6315",
+    "scheduling while atomic": "BUG: scheduling while atomic: uffd-stress/123/0x00000002",
+    "UBSAN": "UBSAN: shift-out-of-bounds in mm/userfaultfd.c:100:5",
+    "warning": "WARNING: CPU: 1 PID: 123 at mm/userfaultfd.c:120 mfill_atomic+0x1/0x2",
+    "oops": "Oops: 0000 [#1] PREEMPT SMP KASAN",
+    "stall": "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+}
+CLEAN_DEBUG_BOOT = """kasan: KernelAddressSanitizer initialized
+rcu: \tRCU lockdep checking is enabled.
+Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar
+... MAX_LOCKDEP_KEYS:        8192
+ memory used by lock dependency info: 6493 kB
+uffdwp: [3/8] uffd-bug: echo 'BUG: not a kernel line'
+"""
+
+
+class KernelSplat(unittest.TestCase):
+    def first(self, text):
+        with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
+            f.write(text)
+            f.flush()
+            r = lib(f'console_first "$KERNEL_SPLAT" {f.name}')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_each_kind_is_caught(self):
+        for kind, line in SPLATS.items():
+            with self.subTest(kind=kind):
+                self.assertEqual(self.first(CLEAN_DEBUG_BOOT + f"[   12.345678] {line}\n"),
+                                 f"7:[   12.345678] {line}\n")
+
+    def test_clean_debug_boot(self):
+        self.assertEqual(self.first(CLEAN_DEBUG_BOOT), "")
+
+
 if __name__ == "__main__":
     unittest.main()
