@@ -55,7 +55,7 @@ check-matrix:
 	@LEGS="$(LEGS)" $(P) check-matrix
 
 check-debug:
-	@$(P) check-debug
+	@DURATION="$(DURATION)" $(P) check-debug
 
 bench:
 	@$(P) bench

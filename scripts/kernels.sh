@@ -7,7 +7,8 @@
 #                (build-matrix.sh, leg 'debian')
 #   debug        the test kernel with KASAN, lockdep and the mm checkers
 #                (build-matrix.sh, leg 'debug')
-#   mutant-NAME  the test kernel with mutants/NAME.patch planted; one build
+#   mutant-NAME  the test kernel (or the debug kernel, for a patch that says
+#                "Kernel: debug") with mutants/NAME.patch planted; one build
 #                tree serves them all, so only the one built last is there
 #                (mutant-build.sh)
 set -euo pipefail
@@ -19,7 +20,13 @@ for k in "$@"; do
 	debian-6.1 | debian-6.12) p="$REFDIR/$k/vmlinuz" ;;
 	debian-config) p="$BUILD/matrix-debian/arch/x86/boot/bzImage" ;;
 	debug) p="$BUILD/matrix-debug/arch/x86/boot/bzImage" ;;
-	mutant-?*) p="$BUILD/mutant/arch/x86/boot/bzImage" ;;
+	mutant-?*)
+		p="$BUILD/mutant/arch/x86/boot/bzImage"
+		if [ -f "$TOP/mutants/${k#mutant-}.patch" ] &&
+			[ "$(mutant_field "$TOP/mutants/${k#mutant-}.patch" Kernel)" = debug ]; then
+			p="$BUILD/mutant-debug/arch/x86/boot/bzImage"
+		fi
+		;;
 	*) die "unknown kernel '$k' (patched, debian-6.1, debian-6.12, debian-config, debug, mutant-NAME)" ;;
 	esac
 	[ -f "$p" ] || die "kernel $k not found at $p: run 'make kernel' (patched), 'make fetch' (Debian's) or 'make check-matrix' (debian-config) or 'make check-debug' (debug) or 'make check-mutants' (mutant-NAME)"

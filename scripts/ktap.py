@@ -660,31 +660,69 @@ def mainline(directories, run_id, out):
 
 # --- mutant: a kernel with a planted bug (mutants/) -----------------------
 
-def expected_failures(patch_text):
-    """The globs of a mutant patch's "Expect-fail: GLOB" header lines."""
-    globs = []
+def mutant_header(patch_text, field):
+    """The values of a mutant patch's "FIELD: VALUE" header lines."""
+    found = []
     for line in split_lines(patch_text):
         if line.startswith("diff --git "):
             break
-        if line.startswith("Expect-fail:"):
-            globs.append(line[len("Expect-fail:"):].strip())
-    return globs
+        if line.startswith(field + ":"):
+            found.append(line[len(field) + 1:].strip())
+    return found
+
+
+def expected_failures(patch_text):
+    """The globs of a mutant patch's "Expect-fail: GLOB" header lines."""
+    return mutant_header(patch_text, "Expect-fail")
+
+
+def all_cases(run):
+    """{NAME: Case} of every subtest in RUN: uffd-continue-wp's and the
+    mainline unit tests' by their own names, any other test's as
+    "TEST/CASE"."""
+    cases = dict(kselftest_cases(run, "uffd-continue-wp"))
+    cases.update(unit_cases(run))
+    for test in started_tests(run):
+        names = [name for name, _ in commands(test)]
+        if not names or names[0] == "uffd-continue-wp" or any(
+                "uffd-unit-ktap " in command for _, command in commands(test)):
+            continue
+        for sub_test in test.subtests:
+            name, case = kselftest_case(sub_test)
+            cases[f"{names[0]}/{name}"] = case
+    return cases
 
 
 def mutant(patch, directory, run_id, out):
     """Check the run of the mutant of PATCH in DIRECTORY: every case an
-    Expect-fail glob names (at least one each) fails, and the kselftest
-    skips nothing (the kernel has the mode: a skip would let a broken
-    feature pass as a missing one). Fatal otherwise."""
-    globs = expected_failures(read_text(patch))
+    Expect-fail glob names (at least one each) fails, the run ended with a
+    kernel report matching Expect-splat if the patch has one, and the
+    kselftest skips nothing (the kernel has the mode: a skip would let a
+    broken feature pass as a missing one). Fatal otherwise."""
+    text = read_text(patch)
+    globs = expected_failures(text)
+    splats = mutant_header(text, "Expect-splat")
+    if not globs and not splats:
+        raise Fatal(f"{patch} has no 'Expect-fail: GLOB' or 'Expect-splat: REGEX' line")
+    problem = run_id_problem(directory, run_id)
+    if problem:
+        raise Fatal(f"{directory}: {problem}")
+    bad = 0
+    for regex in splats:
+        status = read_text(f"{directory}/status") if os.path.isfile(f"{directory}/status") else ""
+        caught = re.search(regex, status)
+        out.write(f"{('kernel report /' + regex + '/').ljust(40)} "
+                  f"{'seen: ' + one_line(status)[:100] if caught else 'not seen (status: ' + (one_line(status) or 'none') + ')'}\n")
+        bad += not caught
     if not globs:
-        raise Fatal(f"{patch} has no 'Expect-fail: GLOB' line")
+        if bad:
+            raise Fatal(f"the tests did not catch {os.path.basename(patch)} as it expects")
+        info(out, "caught: the kernel reported it")
+        return 0
     run = load_run(directory, run_id)
-    cases = dict(kselftest_cases(run, "uffd-continue-wp"))
-    cases.update(unit_cases(run))
+    cases = all_cases(run)
     if not cases:
         raise Fatal(f"no test cases in {directory}/results.ktap (did the suite run?)")
-    bad = 0
     for glob in globs:
         hits = [name for name in cases if fnmatch.fnmatchcase(name, glob)]
         failed = [name for name in hits if cases[name].result == "FAIL"]

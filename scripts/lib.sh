@@ -281,6 +281,29 @@ KERNEL_SPLAT+='possible recursive locking|inconsistent lock state|suspicious RCU
 KERNEL_SPLAT+='list_(add|del) corruption|page dumped because|Bad rss-counter|'
 KERNEL_SPLAT+='soft lockup|hard LOCKUP|blocked for more than|detected stall|Call Trace:'
 
+# mutant_field PATCH FIELD: the value of PATCH's header line "FIELD: VALUE"
+# (before its diff), empty if none. mutants/*.patch use Kernel: (debug),
+# Suites: (guest suites to boot, default 'mutant'), Expect-fail: and
+# Expect-splat: (scripts/ktap.py mutant).
+mutant_field() {
+	sed -n -e '/^diff --git /q' -e "s/^$2: *//p" "$1" | head -n 1
+}
+
+# duration_secs TEXT: seconds of "N", "Ns", "Nm" or "Nh", at most 2 hours;
+# fails on anything else.
+duration_secs() {
+	local n=${1%[smh]} unit=${1##*[0-9]}
+	case "$n" in '' | *[!0-9]*) return 1 ;; esac
+	case "$unit" in
+	'' | s) ;;
+	m) n=$((n * 60)) ;;
+	h) n=$((n * 3600)) ;;
+	*) return 1 ;;
+	esac
+	[ "$n" -gt 0 ] && [ "$n" -le 7200 ] || return 1
+	echo "$n"
+}
+
 # console_first REGEX FILE: "N:line" of FILE's first line matching REGEX,
 # but not the guest's own progress lines ("uffdwp: ..."), which quote
 # commands.

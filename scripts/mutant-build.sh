@@ -2,8 +2,10 @@
 # mutant-build.sh NAME
 # The test kernel with the bug of mutants/NAME.patch planted in the applied
 # series' tip: the source is $UFFDWP_CACHE/mutant, a work tree of $SRC
-# reset to the tip and patched; the build tree is $BUILD/mutant. Going back
-# to the tip rewrites only the files the previous mutant changed, so make
+# reset to the tip and patched; the build tree is $BUILD/mutant, or, for a
+# patch with the header line "Kernel: debug", $BUILD/mutant-debug with the
+# debug kernel's options too (configs/matrix/debug.config). Going back to
+# the tip rewrites only the files the previous mutant changed, so make
 # rebuilds only those: after the first build each mutant costs a few files
 # and a relink.
 set -euo pipefail
@@ -32,4 +34,9 @@ git -C "$src" apply --check "$patch" 2>/dev/null ||
 	die "mutants/$1.patch does not apply to the series tip $tip: recreate it against the tip (README: planted bugs)"
 git -C "$src" apply "$patch"
 info "planted mutants/$1.patch: $(git -C "$src" diff --stat | tail -n 1)"
-"$TOP/scripts/build-kernel.sh" "$src" "$BUILD/mutant"
+if [ "$(mutant_field "$patch" Kernel)" = debug ]; then
+	"$TOP/scripts/build-kernel.sh" "$src" "$BUILD/mutant-debug" \
+		"$TOP/configs/test.config" "$TOP/configs/matrix/debug.config"
+else
+	"$TOP/scripts/build-kernel.sh" "$src" "$BUILD/mutant"
+fi

@@ -252,13 +252,26 @@ check-matrix)
 	;;
 check-debug)
 	# The series on a kernel with KASAN, lockdep, DEBUG_VM, DEBUG_LIST and
-	# PAGE_TABLE_CHECK, every existing suite, any warning a panic.
+	# PAGE_TABLE_CHECK, any warning a panic: every suite and the short race
+	# stress; or, with DURATION (e.g. 30m), the race stress alone for that
+	# long. Then the same stress on Debian's 6.12 (mainline), to tell a
+	# finding of ours from one of mainline's.
 	prepare
 	kernel
 	guest
 	step "build the debug kernel" "$s/build-matrix.sh" debug
 	export UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}"
-	boot_report selftests,continue-wp,mainline-uffd,demo debug
+	if [ -n "${DURATION:-}" ]; then
+		secs=$(duration_secs "$DURATION") || die "DURATION=$DURATION: give seconds, or Nm or Nh, at most 2h"
+		info "race stress for ${secs}s on each kernel"
+		export UFFDWP_BOOT_APPEND="uffdwp.stress_secs=$secs $UFFDWP_BOOT_APPEND"
+		boot_all stress-long debug debian-6.12
+	else
+		boot_all selftests,continue-wp,mainline-uffd,demo,stress debug
+		boot_all stress debian-6.12
+	fi
+	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
+	report debug debian-6.12
 	;;
 bench)
 	# A measurement, not a test (README: Performance): the benchmark on
@@ -291,7 +304,13 @@ check-mutants)
 	rc=0
 	for m in "${mutants[@]}"; do
 		step "plant mutants/$m.patch in the tip and build it" "$s/mutant-build.sh" "$m"
-		boot_all mutant "mutant-$m"
+		msuites=$(mutant_field "$TOP/mutants/$m.patch" Suites)
+		if [ "$(mutant_field "$TOP/mutants/$m.patch" Kernel)" = debug ]; then
+			UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}" \
+				boot_all "${msuites:-mutant}" "mutant-$m"
+		else
+			boot_all "${msuites:-mutant}" "mutant-$m"
+		fi
 		printf '==> mutant %s: the cases it must fail\n' "$m"
 		python3 "$s/ktap.py" mutant --run-id "$RUN_ID" "$TOP/mutants/$m.patch" "$RESULTS/mutant-$m" || rc=1
 	done

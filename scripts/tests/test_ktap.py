@@ -135,6 +135,42 @@ class MutantTest(unittest.TestCase):
         self.assertIn("did not catch m.patch", status)
         self.assertIn("continue_wp.hugetlb.dontwake_wp: PASS, want FAIL", out)
 
+    def test_splat(self):
+        """Expect-splat: the run's status must name the kernel report."""
+        patch = "Plants: x.\nExpect-splat: ^kernel (splat|panic)\n\ndiff --git a/x b/x\n"
+        for status, want in (("kernel splat in the console: BUG: Bad page state\n", 0),
+                             ("", "did not catch")):
+            with tempfile.TemporaryDirectory() as tmp:
+                with open(f"{tmp}/m.patch", "w", encoding="utf-8") as f:
+                    f.write(patch)
+                if status:
+                    with open(f"{tmp}/status", "w", encoding="utf-8") as f:
+                        f.write(status)
+                out = io.StringIO()
+                try:
+                    got = ktap.mutant(f"{tmp}/m.patch", tmp, None, out)
+                except ktap.Fatal as e:
+                    got = str(e)
+                if want == 0:
+                    self.assertEqual(got, 0)
+                    self.assertIn("seen: kernel splat in the console: BUG: Bad page state",
+                                  out.getvalue())
+                else:
+                    self.assertIn(want, got)
+
+    def test_other_tests_cases(self):
+        """A stress test's scenarios count as TEST/CASE."""
+        run = parse("""
+            # uffd-stress: cmd: uffd-stress -t 60
+              TAP version 13
+              1..2
+              ok 1 shmem
+              not ok 2 hugetlb
+            not ok 1 uffd-stress
+        """)
+        self.assertEqual(ktap.all_cases(run), {"uffd-stress/shmem": ktap.Case("PASS"),
+                                               "uffd-stress/hugetlb": ktap.Case("FAIL")})
+
     def test_skip_is_not_caught(self):
         status, out = self.check("OK", "ok 3 # SKIP kernel lacks UFFDIO_CONTINUE_MODE_WP")
         self.assertIn("did not catch", status)

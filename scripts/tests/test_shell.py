@@ -89,6 +89,17 @@ class SeriesStable(unittest.TestCase):
                              "0001-a.patch\n0002-b.patch\n0003-c.patch\n")
 
 
+class DurationSecs(unittest.TestCase):
+    def test_forms(self):
+        for text, secs in (("90", "90"), ("90s", "90"), ("30m", "1800"), ("2h", "7200")):
+            r = lib(f"duration_secs {text}")
+            self.assertEqual((r.returncode, r.stdout), (0, secs + "\n"), text)
+
+    def test_refused(self):
+        for text in ("", "0", "3h", "7201", "m", "1.5h", "10x", "-5"):
+            self.assertNotEqual(lib(f"duration_secs '{text}'").returncode, 0, text)
+
+
 # One line of each report the debug kernel's options print (as 6.1 words
 # them), and lines of a clean debug boot that must not count.
 SPLATS = {
