@@ -28,6 +28,12 @@ def bench_rows(run, kernel):
     for test in ktap.started_tests(run):
         if not any(command.split()[:1] == ["uffd-bench"] for _, command in ktap.commands(test)):
             continue
+        clock = [d for sub in test.subtests for d in sub.diagnostics
+                 if d.startswith("mode:") and "clocksource" in d]
+        if not clock or "jiffies" in clock[0]:
+            raise ktap.Fatal(f"{kernel}: the guest's clock is too coarse to time with "
+                             f"({clock[0] if clock else 'no clocksource line'}): "
+                             "boot with tsc=reliable (make bench does)")
         failed = [sub.name for sub in test.subtests if sub.result != "PASS"]
         if test.result != "PASS" or failed or not test.subtests:
             raise ktap.Fatal(f"{kernel}: uffd-bench {test.result or 'did not finish'}"

@@ -413,11 +413,12 @@ static void *fault_pages(void *arg)
 /*
  * Fault every page of a fresh area from @threads threads, a handler
  * resolving with @s; with @write, map the area write-protected first and
- * time the writes.  Appends the latencies to @lat (@n so far), returns the
- * wall time in ns, 0 on failure.
+ * time the writes.  Appends the latencies to @lat (@n so far) and adds the
+ * wall time in ns to @wall; false on failure.
  */
-static uint64_t fault_round(struct mem *m, enum strategy s, bool write,
-			    unsigned int threads, double *lat, size_t *n)
+static bool fault_round(struct mem *m, enum strategy s, bool write,
+			unsigned int threads, double *lat, size_t *n,
+			uint64_t *wall)
 {
 	struct faulter f[MAX_THREADS];
 	struct server sv = { .s = s, .todo = m->npages };
@@ -428,13 +429,13 @@ static uint64_t fault_round(struct mem *m, enum strategy s, bool write,
 	bool ok;
 
 	if (!area_open(&a, m))
-		return 0;
+		return false;
 	sv.a = &a;
 	if (write && resolve(a.uffd, s, a.addr, m->npages * m->psize)) {
 		complain("%s: mapping write-protected: %s", m->name,
 			 strerror(errno));
 		area_close(&a);
-		return 0;
+		return false;
 	}
 	pthread_create(&server, NULL, serve, &sv);
 	t0 = now_ns();
@@ -457,7 +458,8 @@ static uint64_t fault_round(struct mem *m, enum strategy s, bool write,
 	else
 		ok = verify(&a, s != PLAIN);
 	area_close(&a);
-	return ok ? t1 - t0 : 0;
+	*wall += t1 - t0;
+	return ok;
 }
 
 /* TEST: "fault" (@write false) or "wp-fault"; "scaling" with @threads > 1. */
@@ -466,16 +468,13 @@ static void bench_faults(struct mem *m, const char *test, enum strategy s,
 {
 	unsigned int rounds = quick ? 1 : 5, r;
 	double *lat = calloc(rounds * m->npages, sizeof(double));
-	uint64_t wall = 0, t;
+	uint64_t wall = 0;
 	size_t n = 0;
 	bool ok = true;
 	char what[64];
 
-	for (r = 0; r < rounds && ok; r++) {
-		t = fault_round(m, s, write, threads, lat, &n);
-		ok = t != 0;
-		wall += t;
-	}
+	for (r = 0; r < rounds && ok; r++)
+		ok = fault_round(m, s, write, threads, lat, &n, &wall);
 	if (ok) {
 		csv_stats(m, test, strategy_name[s], 1, threads, lat, n);
 		csv(m, test, strategy_name[s], 1, threads, "per_sec",
@@ -552,6 +551,20 @@ static int probe(struct mem *m)
 	return ret;
 }
 
+/* The kernel's clocksource: "jiffies" ones make every figure coarse. */
+static const char *clocksource(void)
+{
+	static char name[64] = "unknown";
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+
+	if (f) {
+		if (fgets(name, sizeof(name), f))
+			name[strcspn(name, "\n")] = 0;
+		fclose(f);
+	}
+	return name;
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned long shmem_batches[] = { 1, 8, 64, 512 };
@@ -597,9 +610,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	has_mode_wp = ret == -ENOENT;
-	printf("# mode: UFFDIO_CONTINUE_MODE_WP %s; quick %d\n",
+	printf("# mode: UFFDIO_CONTINUE_MODE_WP %s; quick %d; clocksource %s\n",
 	       has_mode_wp ? "known" : "unknown (strategy 'one' skipped)",
-	       quick);
+	       quick, clocksource());
 
 	for (i = 0; i < 2; i++) {
 		struct mem *m = &mems[i];

@@ -13,6 +13,7 @@ RUN = """KTAP version 1
 1..1
 # uffd-bench: cmd: uffd-bench
   TAP version 13
+  # mode: UFFDIO_CONTINUE_MODE_WP known; quick 0; clocksource {clock}
   # csv: shmem,ioctl,plain,8,1,median,100.0
   # csv: shmem,ioctl,plain,8,1,p10,90.0
   # csv: shmem,ioctl,plain,8,1,p90,110.0
@@ -29,8 +30,8 @@ RUN = """KTAP version 1
 """
 
 
-def rows_of(result="ok"):
-    return bench.bench_rows(ktap.parse(RUN.format(result=result)), "patched")
+def rows_of(result="ok", clock="tsc"):
+    return bench.bench_rows(ktap.parse(RUN.format(result=result, clock=clock)), "patched")
 
 
 class BenchTest(unittest.TestCase):
@@ -46,6 +47,11 @@ class BenchTest(unittest.TestCase):
         with self.assertRaisesRegex(ktap.Fatal, "shmem ioctl batch 8"):
             rows_of("not ok")
 
+    def test_coarse_clock(self):
+        """Figures timed with a jiffies clocksource are refused."""
+        with self.assertRaisesRegex(ktap.Fatal, "too coarse.*tsc=reliable"):
+            rows_of(clock="refined-jiffies")
+
     def test_not_run(self):
         with self.assertRaisesRegex(ktap.Fatal, "did not run"):
             bench.bench_rows(ktap.parse("KTAP version 1\n1..0\n"), "patched")
@@ -60,7 +66,7 @@ class BenchTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             os.makedirs(f"{tmp}/patched")
             with open(f"{tmp}/patched/results.ktap", "w", encoding="utf-8") as f:
-                f.write(RUN.format(result="ok"))
+                f.write(RUN.format(result="ok", clock="tsc"))
             self.assertEqual(bench.main([f"{tmp}/out", f"{tmp}/patched"]), 0)
             with open(f"{tmp}/out/ioctl.dat", encoding="utf-8") as f:
                 self.assertEqual(f.read().split("\n")[:2],
