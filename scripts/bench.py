@@ -146,7 +146,8 @@ def tables(rows, kernels):
 
 
 def plot_files(rows, kernels, out_dir):
-    """ioctl.dat and bench.gp: ns per page against pages per ioctl."""
+    """ioctl.dat, ratio.dat and bench.gp: ns per page against pages per
+    ioctl, and the per-round ratios, one panel per memory type each."""
     columns = [(k, s) for k in kernels for s in ("plain", "one", "two")
                if any(r["kernel"] == k and r["strategy"] == s and r["test"] == "ioctl"
                       for r in rows)]
@@ -160,15 +161,32 @@ def plot_files(rows, kernels, out_dir):
                 f.write(batch + " " + " ".join("NaN" if c is None else f"{c:.1f}"
                                                for c in cells) + "\n")
             f.write("\n\n")
+    ratios = [(k, r) for k in kernels for r in ("one/plain", "two/one")
+              if any(x["kernel"] == k and x["strategy"] == r for x in rows)]
+    with open(f"{out_dir}/ratio.dat", "w", encoding="utf-8") as f:
+        for memory in memories:
+            f.write(f"# {memory}: batch " + " ".join(f"{k}:{r}" for k, r in ratios) + "\n")
+            for batch in values(rows, "batch", memory=memory, test="ioctl-ratio"):
+                cells = [figure(rows, k, memory, "ioctl-ratio", r, batch, 1, "median")
+                         for k, r in ratios]
+                f.write(batch + " " + " ".join("NaN" if c is None else f"{c:.3f}"
+                                               for c in cells) + "\n")
+            f.write("\n\n")
     with open(f"{out_dir}/bench.gp", "w", encoding="utf-8") as f:
-        f.write('set terminal png size 1200,500\nset output "bench.png"\n'
-                f"set multiplot layout 1,{len(memories)}\n"
-                "set logscale xy\nset key top right\nset grid\n"
-                'set xlabel "pages per ioctl"\nset ylabel "ns per page (median)"\n')
+        f.write('set terminal png size 1200,900\nset output "bench.png"\n'
+                f"set multiplot layout 2,{len(memories)}\n"
+                "set key top right\nset grid\n"
+                'set xlabel "pages per ioctl"\n')
+        f.write('set logscale xy\nset ylabel "ns per page (median of rounds)"\n')
         for i, memory in enumerate(memories):
-            f.write(f'set title "{memory}"\nplot ' + ", \\\n     ".join(
+            f.write(f'set title "{memory}: ns per page"\nplot ' + ", \\\n     ".join(
                 f'"ioctl.dat" index {i} using 1:{j + 2} with linespoints '
                 f'title "{LABELS.get(k, k)} {s}"' for j, (k, s) in enumerate(columns)) + "\n")
+        f.write('unset logscale y\nset ylabel "ratio (median of per-round ratios)"\n')
+        for i, memory in enumerate(memories):
+            f.write(f'set title "{memory}: one/plain and two/one"\nplot ' + ", \\\n     ".join(
+                f'"ratio.dat" index {i} using 1:{j + 2} with linespoints '
+                f'title "{LABELS.get(k, k)} {r}"' for j, (k, r) in enumerate(ratios)) + "\n")
         f.write("unset multiplot\n")
 
 

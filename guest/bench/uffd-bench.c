@@ -285,7 +285,7 @@ static double ioctl_round(struct mem *m, enum strategy s, unsigned long batch,
 
 static void bench_ioctl(struct mem *m)
 {
-	unsigned int rounds = quick ? 1 : 15, warmup = quick ? 0 : 2;
+	unsigned int rounds = quick ? 1 : 31, warmup = quick ? 0 : 3;
 	double *ns[NR_STRATEGIES], *one_plain, *two_one;
 	unsigned int b, r, k;
 	char what[64];
@@ -466,7 +466,7 @@ static bool fault_round(struct mem *m, enum strategy s, bool write,
 static void bench_faults(struct mem *m, const char *test, enum strategy s,
 			 bool write, unsigned int threads)
 {
-	unsigned int rounds = quick ? 1 : 5, r;
+	unsigned int rounds = quick ? 1 : 11, r;
 	double *lat = calloc(rounds * m->npages, sizeof(double));
 	uint64_t wall = 0;
 	size_t n = 0;
