@@ -4,7 +4,8 @@
 #
 #   make demo        build the patched kernel, boot it, show the feature (default)
 #   make check       the whole test pipeline: lint, apply, build each patch,
-#                    boot three kernels, run the guest suites, report
+#                    boot three kernels, run the guest suites, the short race
+#                    stress on the debug kernel, report
 #   make check-fresh make and make check on a fresh Debian 12 root (mmdebstrap),
 #                    as a new user would run them; what CI runs
 #   make lint        checkpatch --strict on every patch, shellcheck on the scripts
@@ -14,7 +15,9 @@
 #   make check-matrix  build the tip without USERFAULTFD/SHMEM/HUGETLB/PTE
 #                    markers, for i386 and arm64, and with Debian's config;
 #                    boot that one and run the suites (LEGS= to choose)
-#   make check-debug the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel
+#   make check-debug the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel, every
+#                    suite and the race stress (DURATION=30m: the stress alone,
+#                    that long), then the stress on Debian's 6.12
 #   make bench       what CONTINUE|WP costs beside CONTINUE and CONTINUE then
 #                    WRITEPROTECT, on patched, 6.12 and 6.1: bench/ (not a test)
 #   make check-mutants  plant each bug of mutants/ in the series, build, boot:

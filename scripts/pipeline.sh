@@ -7,7 +7,8 @@
 #   demo                 build the patched kernel, boot it and Debian's 6.1,
 #                        run the post-copy demo on both
 #   check                everything: lint, apply, build every patch, the
-#                        harness's own checks, three kernels, the reports
+#                        harness's own checks, three kernels, the short
+#                        race stress on the debug kernel, the reports
 #   check-mainline-full  mainline's unit tests, every case, patched + 6.12
 #   check-debug          the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel,
 #                        every suite, booted with panic_on_warn=1
@@ -193,6 +194,13 @@ check)
 		*) boot_all "$suites,mainline-uffd" "$k" ;;
 		esac
 	done
+	# The race stress, short, on the debug kernel (KASAN, lockdep,
+	# DEBUG_VM, DEBUG_LIST, PAGE_TABLE_CHECK; a warning panics): any
+	# kernel report or broken invariant fails. make check-debug runs
+	# every suite there, and the long stress with DURATION.
+	step "build the debug kernel" "$s/build-matrix.sh" debug
+	UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on" boot_all stress-quick debug
+	kernels+=(debug)
 	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
 	rc=0
 	out=$(report "${kernels[@]}") || rc=1
@@ -206,7 +214,7 @@ check)
 	done
 	# Each side-by-side comparison counts as one more test.
 	echo
-	if "$s/compare.sh" --run-id "$RUN_ID" uffd-continue-wp "${kernels[@]/#/$RESULTS/}"; then
+	if "$s/compare.sh" --run-id "$RUN_ID" uffd-continue-wp "$RESULTS/patched" "$RESULTS/debian-6.1" "$RESULTS/debian-6.12"; then
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1)) rc=1
