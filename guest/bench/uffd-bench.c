@@ -46,6 +46,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "guest-util.h"
+
 #define PM_UFFD_WP	(1ULL << 57)
 #define PM_PRESENT	(1ULL << 63)
 #define MAX_THREADS	4
@@ -488,23 +490,6 @@ static void bench_faults(struct mem *m, const char *test, enum strategy s,
 
 /* ---- set-up ---- */
 
-static unsigned long meminfo_value(const char *key)
-{
-	size_t len = strlen(key);
-	unsigned long val = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			val = strtoul(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return val;
-}
 
 static bool mem_setup(struct mem *m)
 {

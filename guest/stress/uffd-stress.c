@@ -51,6 +51,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "guest-util.h"
+
 #define NR_WRITERS	2
 #define NR_PAGES_SHMEM	256
 #define NR_PAGES_HUGE	16
@@ -375,23 +377,6 @@ static void *collector(void *arg)
 
 /* ---- set-up ---- */
 
-static unsigned long meminfo_value(const char *key)
-{
-	size_t len = strlen(key);
-	unsigned long val = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			val = strtoul(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return val;
-}
 
 static int setup(struct run *r)
 {
@@ -539,22 +524,6 @@ static bool run_scenario(const struct scenario *sc, uint64_t ms)
 	return ret;
 }
 
-/* uffdwp.stress_secs=N of the kernel command line, or @def. */
-static unsigned int cmdline_secs(unsigned int def)
-{
-	char buf[4096], *p;
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (!f)
-		return def;
-	if (fgets(buf, sizeof(buf), f)) {
-		p = strstr(buf, "uffdwp.stress_secs=");
-		if (p)
-			def = strtoul(p + strlen("uffdwp.stress_secs="), NULL, 10);
-	}
-	fclose(f);
-	return def;
-}
 
 int main(int argc, char **argv)
 {
