@@ -145,33 +145,31 @@ def tables(rows, kernels):
     return "\n".join(out)
 
 
+def write_dat(path, rows, memories, test, columns, digits):
+    """A gnuplot data file: per memory type a block of lines "BATCH VALUE...",
+    the median of TEST for each (kernel, strategy) of COLUMNS."""
+    with open(path, "w", encoding="utf-8") as f:
+        for memory in memories:
+            f.write(f"# {memory}: batch " + " ".join(f"{k}:{s}" for k, s in columns) + "\n")
+            for batch in values(rows, "batch", memory=memory, test=test):
+                cells = [figure(rows, k, memory, test, s, batch, 1, "median")
+                         for k, s in columns]
+                f.write(batch + " " + " ".join("NaN" if c is None else f"{c:.{digits}f}"
+                                               for c in cells) + "\n")
+            f.write("\n\n")
+
+
 def plot_files(rows, kernels, out_dir):
     """ioctl.dat, ratio.dat and bench.gp: ns per page against pages per
     ioctl, and the per-round ratios, one panel per memory type each."""
     columns = [(k, s) for k in kernels for s in ("plain", "one", "two")
                if any(r["kernel"] == k and r["strategy"] == s and r["test"] == "ioctl"
                       for r in rows)]
-    memories = values(rows, "memory")
-    with open(f"{out_dir}/ioctl.dat", "w", encoding="utf-8") as f:
-        for memory in memories:
-            f.write(f"# {memory}: batch " + " ".join(f"{k}:{s}" for k, s in columns) + "\n")
-            for batch in values(rows, "batch", memory=memory, test="ioctl"):
-                cells = [figure(rows, k, memory, "ioctl", s, batch, 1, "median")
-                         for k, s in columns]
-                f.write(batch + " " + " ".join("NaN" if c is None else f"{c:.1f}"
-                                               for c in cells) + "\n")
-            f.write("\n\n")
     ratios = [(k, r) for k in kernels for r in ("one/plain", "two/one")
               if any(x["kernel"] == k and x["strategy"] == r for x in rows)]
-    with open(f"{out_dir}/ratio.dat", "w", encoding="utf-8") as f:
-        for memory in memories:
-            f.write(f"# {memory}: batch " + " ".join(f"{k}:{r}" for k, r in ratios) + "\n")
-            for batch in values(rows, "batch", memory=memory, test="ioctl-ratio"):
-                cells = [figure(rows, k, memory, "ioctl-ratio", r, batch, 1, "median")
-                         for k, r in ratios]
-                f.write(batch + " " + " ".join("NaN" if c is None else f"{c:.3f}"
-                                               for c in cells) + "\n")
-            f.write("\n\n")
+    memories = values(rows, "memory")
+    write_dat(f"{out_dir}/ioctl.dat", rows, memories, "ioctl", columns, 1)
+    write_dat(f"{out_dir}/ratio.dat", rows, memories, "ioctl-ratio", ratios, 3)
     with open(f"{out_dir}/bench.gp", "w", encoding="utf-8") as f:
         f.write('set terminal png size 1200,900\nset output "bench.png"\n'
                 f"set multiplot layout 2,{len(memories)}\n"
