@@ -338,38 +338,47 @@ static void bench_ioctl(struct mem *m)
 struct server {
 	struct area *a;
 	enum strategy s;	/* how a minor fault is resolved */
-	unsigned long todo;	/* faults to serve */
-	int err;
+	volatile bool stop;	/* the faulting threads are done */
+	int err;		/* the first thing that went wrong */
+	unsigned long long flags;	/* and the fault it was on */
 };
 
+/*
+ * Serve faults until told to stop.  A failure is recorded and the faulting
+ * thread woken, never left waiting; if no fault comes for 10 s while the
+ * faulters still run, the area is unregistered, which lets them finish
+ * (the round then fails), so a lost fault is a failure, not a hang.
+ */
 static void *serve(void *arg)
 {
 	struct server *sv = arg;
 	struct area *a = sv->a;
 	struct pollfd pfd = { .fd = a->uffd, .events = POLLIN };
-	unsigned long done = 0;
+	struct uffdio_range all = {
+		.start = (unsigned long)a->addr, .len = a->m->npages * a->m->psize,
+	};
 	struct uffd_msg msg;
+	int idle_ms = 0;
 
-	while (done < sv->todo) {
+	while (!sv->stop) {
 		char *page;
 		int ret;
 
-		ret = poll(&pfd, 1, 10000);
-		if (ret < 0 && errno == EINTR)
-			continue;
+		ret = poll(&pfd, 1, 100);
 		if (ret <= 0) {
-			sv->err = ret ? errno : ETIMEDOUT;
-			return NULL;
+			idle_ms += 100;
+			if (idle_ms >= 10000 && !sv->err) {
+				sv->err = ETIMEDOUT;
+				ioctl(a->uffd, UFFDIO_UNREGISTER, &all);
+			}
+			continue;
 		}
-		if (read(a->uffd, &msg, sizeof(msg)) != sizeof(msg)) {
-			if (errno == EAGAIN)
-				continue;
-			sv->err = errno;
-			return NULL;
-		}
+		idle_ms = 0;
+		if (read(a->uffd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
 		if (msg.event != UFFD_EVENT_PAGEFAULT) {
-			sv->err = EPROTO;
-			return NULL;
+			sv->err = sv->err ?: EPROTO;
+			continue;
 		}
 		page = (char *)(unsigned long)(msg.arg.pagefault.address &
 					       ~(a->m->psize - 1));
@@ -378,10 +387,16 @@ static void *serve(void *arg)
 		else
 			ret = resolve(a->uffd, sv->s, page, a->m->psize);
 		if (ret) {
-			sv->err = -ret;
-			return NULL;
+			struct uffdio_range range = {
+				.start = (unsigned long)page, .len = a->m->psize,
+			};
+
+			if (!sv->err) {
+				sv->err = -ret;
+				sv->flags = msg.arg.pagefault.flags;
+			}
+			ioctl(a->uffd, UFFDIO_WAKE, &range);
 		}
-		done++;
 	}
 	return NULL;
 }
@@ -423,7 +438,7 @@ static bool fault_round(struct mem *m, enum strategy s, bool write,
 			uint64_t *wall)
 {
 	struct faulter f[MAX_THREADS];
-	struct server sv = { .s = s, .todo = m->npages };
+	struct server sv = { .s = s };
 	pthread_t th[MAX_THREADS], server;
 	uint64_t t0, t1;
 	struct area a;
@@ -450,11 +465,12 @@ static bool fault_round(struct mem *m, enum strategy s, bool write,
 	for (i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
 	t1 = now_ns();
+	sv.stop = true;
 	pthread_join(server, NULL);
 	ok = !sv.err;
 	if (sv.err)
-		complain("%s %s handler: %s", m->name, strategy_name[s],
-			 strerror(sv.err));
+		complain("%s %s handler: %s (fault flags 0x%llx)", m->name,
+			 strategy_name[s], strerror(sv.err), sv.flags);
 	else if (write)
 		ok = verify(&a, false) && a.addr[m->psize] == 1;
 	else
