@@ -24,9 +24,9 @@
  * The output is TAP: each group is a result line, its figures the
  * "# csv: MEMORY,TEST,STRATEGY,BATCH,THREADS,STAT,VALUE" lines before it
  * (STAT: median, p10, p90, p99, n, per_sec, and eexist: faults whose
- * resolution found the page already mapped, taken as resolved).  A group fails if any ioctl
- * fails or a page ends with the wrong pagemap bits (present, uffd-wp), so
- * a fast wrong kernel cannot look good.  Where the kernel lacks the mode
+ * resolution found the page already mapped, taken as resolved).  A group
+ * fails if any ioctl fails or a page ends with the wrong pagemap bits
+ * (present, uffd-wp), so a fast wrong kernel cannot look good.  Where the kernel lacks the mode
  * (the probe: CONTINUE|WP on an unregistered range gives -EINVAL, not
  * -ENOENT) "one" is skipped and write tracking uses "two".
  */
