@@ -26,9 +26,11 @@
  * (STAT: median, p10, p90, p99, n, per_sec, and eexist: faults whose
  * resolution found the page already mapped, taken as resolved).  A group
  * fails if any ioctl fails or a page ends with the wrong pagemap bits
- * (present, uffd-wp), so a fast wrong kernel cannot look good.  Where the kernel lacks the mode
- * (the probe: CONTINUE|WP on an unregistered range gives -EINVAL, not
- * -ENOENT) "one" is skipped and write tracking uses "two".
+ * (present, uffd-wp), so a fast wrong kernel cannot look good.  Where the
+ * kernel lacks the mode (the probe: CONTINUE|WP on an unregistered range
+ * gives -EINVAL, not -ENOENT) "one" is skipped and write tracking uses
+ * "two".  With "two" the faulting thread resumes after the CONTINUE,
+ * before the WRITEPROTECT: the window the mode closes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
