@@ -16,8 +16,9 @@
 #                    markers, for i386 and arm64, and with Debian's config;
 #                    boot that one and run the suites (LEGS= to choose)
 #   make check-debug the series on a KASAN/lockdep/PAGE_TABLE_CHECK kernel, every
-#                    suite and the race stress (DURATION=30m: the stress alone,
-#                    that long), then the stress on Debian's 6.12
+#                    suite, the race stress and the fuzzer (DURATION=30m: the
+#                    stress and the fuzzer alone, 15 min each), then the same
+#                    on Debian's 6.12
 #   make bench       what CONTINUE|WP costs beside CONTINUE and CONTINUE then
 #                    WRITEPROTECT, on patched, 6.12 and 6.1: bench/ (not a test)
 #   make check-mutants  plant each bug of mutants/ in the series, build, boot:

@@ -262,8 +262,8 @@ check-debug)
 	# The series on a kernel with KASAN, lockdep, DEBUG_VM, DEBUG_LIST and
 	# PAGE_TABLE_CHECK, any warning a panic: every suite, the race stress
 	# and the fuzzer; or, with DURATION (e.g. 30m), the stress and the
-	# fuzzer alone, each that long. Then the same stress and fuzzer on
-	# Debian's 6.12 (mainline), to tell a finding of ours from mainline's.
+	# fuzzer alone, half of DURATION each. Then the same stress and fuzzer
+	# on Debian's 6.12 (mainline), to tell a finding of ours from mainline's.
 	prepare
 	kernel
 	guest
@@ -271,8 +271,8 @@ check-debug)
 	export UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}"
 	if [ -n "${DURATION:-}" ]; then
 		secs=$(duration_secs "$DURATION") || die "DURATION=$DURATION: give seconds, or Nm or Nh, at most 2h"
-		info "race stress and fuzzer for ${secs}s each, on each kernel"
-		export UFFDWP_BOOT_APPEND="uffdwp.stress_secs=$secs $UFFDWP_BOOT_APPEND"
+		info "race stress and fuzzer for $((secs / 2))s each, ${secs}s on each kernel"
+		export UFFDWP_BOOT_APPEND="uffdwp.stress_secs=$((secs / 2)) $UFFDWP_BOOT_APPEND"
 		boot_all stress-long debug debian-6.12
 	else
 		boot_all selftests,continue-wp,mainline-uffd,demo,stress,fuzz debug
