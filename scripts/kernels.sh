@@ -22,10 +22,7 @@ for k in "$@"; do
 	debug) p="$BUILD/matrix-debug/arch/x86/boot/bzImage" ;;
 	mutant-?*)
 		p="$BUILD/mutant/arch/x86/boot/bzImage"
-		if [ -f "$TOP/mutants/${k#mutant-}.patch" ] &&
-			[ "$(mutant_field "$TOP/mutants/${k#mutant-}.patch" Kernel)" = debug ]; then
-			p="$BUILD/mutant-debug/arch/x86/boot/bzImage"
-		fi
+		! mutant_is_debug "${k#mutant-}" || p="$BUILD/mutant-debug/arch/x86/boot/bzImage"
 		;;
 	*) die "unknown kernel '$k' (patched, debian-6.1, debian-6.12, debian-config, debug, mutant-NAME)" ;;
 	esac

@@ -676,11 +676,11 @@ def expected_failures(patch_text):
     return mutant_header(patch_text, "Expect-fail")
 
 
-def all_cases(run):
-    """{NAME: Case} of every subtest in RUN: uffd-continue-wp's and the
-    mainline unit tests' by their own names, any other test's as
-    "TEST/CASE"."""
-    cases = dict(kselftest_cases(run, "uffd-continue-wp"))
+def all_cases(run, kselftest):
+    """{NAME: Case} of every subtest in RUN: uffd-continue-wp's (KSELFTEST,
+    its kselftest_cases()) and the mainline unit tests' by their own names,
+    any other test's as "TEST/CASE"."""
+    cases = dict(kselftest)
     cases.update(unit_cases(run))
     for test in started_tests(run):
         names = [name for name, _ in commands(test)]
@@ -708,8 +708,8 @@ def mutant(patch, directory, run_id, out):
     if problem:
         raise Fatal(f"{directory}: {problem}")
     bad = 0
+    status = read_text(f"{directory}/status") if os.path.isfile(f"{directory}/status") else ""
     for regex in splats:
-        status = read_text(f"{directory}/status") if os.path.isfile(f"{directory}/status") else ""
         caught = re.search(regex, status)
         out.write(f"{('kernel report /' + regex + '/').ljust(40)} "
                   f"{'seen: ' + one_line(status)[:100] if caught else 'not seen (status: ' + (one_line(status) or 'none') + ')'}\n")
@@ -720,7 +720,8 @@ def mutant(patch, directory, run_id, out):
         info(out, "caught: the kernel reported it")
         return 0
     run = load_run(directory, run_id)
-    cases = all_cases(run)
+    kselftest = kselftest_cases(run, "uffd-continue-wp")
+    cases = all_cases(run, kselftest)
     if not cases:
         raise Fatal(f"no test cases in {directory}/results.ktap (did the suite run?)")
     for glob in globs:
@@ -731,8 +732,7 @@ def mutant(patch, directory, run_id, out):
             if cases[name].result != "FAIL":
                 out.write(f"    {name}: {cases[name].result}, want FAIL\n")
         bad += not hits or len(failed) != len(hits)
-    skipped = [name for name, case in kselftest_cases(run, "uffd-continue-wp").items()
-               if case.result == "SKIP"]
+    skipped = [name for name, case in kselftest.items() if case.result == "SKIP"]
     for name in skipped:
         out.write(f"    {name}: SKIP ({cases[name].reason}), want no skip\n")
     bad += bool(skipped)

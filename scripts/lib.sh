@@ -289,6 +289,13 @@ mutant_field() {
 	sed -n -e '/^diff --git /q' -e "s/^$2: *//p" "$1" | head -n 1
 }
 
+# mutant_is_debug NAME: whether mutants/NAME.patch asks for the debug kernel
+# ("Kernel: debug"): built in $BUILD/mutant-debug, booted as the debug
+# kernel is (pipeline.sh's boot_debug).
+mutant_is_debug() {
+	[ -f "$TOP/mutants/$1.patch" ] && [ "$(mutant_field "$TOP/mutants/$1.patch" Kernel)" = debug ]
+}
+
 # duration_secs TEXT: seconds of "N", "Ns", "Nm" or "Nh", at most 2 hours;
 # fails on anything else.
 duration_secs() {

@@ -34,7 +34,7 @@ git -C "$src" apply --check "$patch" 2>/dev/null ||
 	die "mutants/$1.patch does not apply to the series tip $tip: recreate it against the tip (README: planted bugs)"
 git -C "$src" apply "$patch"
 info "planted mutants/$1.patch: $(git -C "$src" diff --stat | tail -n 1)"
-if [ "$(mutant_field "$patch" Kernel)" = debug ]; then
+if mutant_is_debug "$1"; then
 	"$TOP/scripts/build-kernel.sh" "$src" "$BUILD/mutant-debug" \
 		"$TOP/configs/test.config" "$TOP/configs/matrix/debug.config"
 else

@@ -115,6 +115,11 @@ boot_all() {
 report() {
 	"$s/report.sh" --run-id "$RUN_ID" "${@/#/$RESULTS/}"
 }
+# boot_debug SUITES KERNEL...: boot_all with what a debug kernel run needs
+# on the command line: any warning a panic, and PAGE_TABLE_CHECK on.
+boot_debug() {
+	UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}" boot_all "$@"
+}
 # boot_report SUITES KERNEL: boot one kernel built by build-matrix.sh with
 # SUITES, then the run's time and the kernel's report.
 boot_report() {
@@ -199,7 +204,7 @@ check)
 	# kernel report or broken invariant fails. make check-debug runs
 	# every suite there, and the long stress with DURATION.
 	step "build the debug kernel" "$s/build-matrix.sh" debug
-	UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on" boot_all stress-quick debug
+	boot_debug stress-quick debug
 	kernels+=(debug)
 	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
 	rc=0
@@ -268,15 +273,15 @@ check-debug)
 	kernel
 	guest
 	step "build the debug kernel" "$s/build-matrix.sh" debug
-	export UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}"
+	# 6.12 is booted as the debug kernel is: a warning there counts too.
 	if [ -n "${DURATION:-}" ]; then
 		secs=$(duration_secs "$DURATION") || die "DURATION=$DURATION: give seconds, or Nm or Nh, at most 2h"
 		info "race stress and fuzzer for $((secs / 2))s each, ${secs}s on each kernel"
-		export UFFDWP_BOOT_APPEND="uffdwp.stress_secs=$((secs / 2)) $UFFDWP_BOOT_APPEND"
-		boot_all stress-long debug debian-6.12
+		export UFFDWP_BOOT_APPEND="uffdwp.stress_secs=$((secs / 2)) ${UFFDWP_BOOT_APPEND:-}"
+		boot_debug stress-long debug debian-6.12
 	else
-		boot_all selftests,continue-wp,mainline-uffd,demo,stress,fuzz debug
-		boot_all stress,fuzz debian-6.12
+		boot_debug selftests,continue-wp,mainline-uffd,demo,stress,fuzz debug
+		boot_debug stress,fuzz debian-6.12
 	fi
 	printf '==> results (whole run: %ss)\n' "$(($(date +%s) - start))"
 	report debug debian-6.12
@@ -316,9 +321,8 @@ check-mutants)
 	for m in "${mutants[@]}"; do
 		step "plant mutants/$m.patch in the tip and build it" "$s/mutant-build.sh" "$m"
 		msuites=$(mutant_field "$TOP/mutants/$m.patch" Suites)
-		if [ "$(mutant_field "$TOP/mutants/$m.patch" Kernel)" = debug ]; then
-			UFFDWP_BOOT_APPEND="panic_on_warn=1 page_table_check=on ${UFFDWP_BOOT_APPEND:-}" \
-				boot_all "${msuites:-mutant}" "mutant-$m"
+		if mutant_is_debug "$m"; then
+			boot_debug "${msuites:-mutant}" "mutant-$m"
 		else
 			boot_all "${msuites:-mutant}" "mutant-$m"
 		fi

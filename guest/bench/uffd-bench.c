@@ -347,7 +347,7 @@ struct server {
 	unsigned long long flags;	/* and the fault it was on */
 };
 
-static void continue_wake(struct area *a, char *page)
+static void wake_page(struct area *a, char *page)
 {
 	struct uffdio_range range = {
 		.start = (unsigned long)page, .len = a->m->psize,
@@ -407,14 +407,14 @@ static void *serve(void *arg)
 		if (ret == -EEXIST) {
 			sv->eexist++;
 			ret = 0;
-			continue_wake(a, page);
+			wake_page(a, page);
 		}
 		if (ret) {
 			if (!sv->err) {
 				sv->err = -ret;
 				sv->flags = msg.arg.pagefault.flags;
 			}
-			continue_wake(a, page);
+			wake_page(a, page);
 		}
 	}
 	return NULL;

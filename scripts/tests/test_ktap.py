@@ -168,7 +168,7 @@ class MutantTest(unittest.TestCase):
               not ok 2 hugetlb
             not ok 1 uffd-stress
         """)
-        self.assertEqual(ktap.all_cases(run), {"uffd-stress/shmem": ktap.Case("PASS"),
+        self.assertEqual(ktap.all_cases(run, {}), {"uffd-stress/shmem": ktap.Case("PASS"),
                                                "uffd-stress/hugetlb": ktap.Case("FAIL")})
 
     def test_skip_is_not_caught(self):

@@ -89,6 +89,14 @@ class SeriesStable(unittest.TestCase):
                              "0001-a.patch\n0002-b.patch\n0003-c.patch\n")
 
 
+class MutantIsDebug(unittest.TestCase):
+    def test_kernel_header(self):
+        """Only a patch with "Kernel: debug" asks for the debug kernel."""
+        self.assertEqual(lib("mutant_is_debug extra-put-continue").returncode, 0)
+        self.assertNotEqual(lib("mutant_is_debug dontwake-ignored").returncode, 0)
+        self.assertNotEqual(lib("mutant_is_debug no-such-mutant").returncode, 0)
+
+
 class DurationSecs(unittest.TestCase):
     def test_forms(self):
         for text, secs in (("90", "90"), ("90s", "90"), ("30m", "1800"), ("2h", "7200")):
