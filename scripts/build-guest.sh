@@ -3,8 +3,9 @@
 # Build every program of guest/programs static against the uapi headers in
 # HDRS (a headers_install INSTALL_HDR_PATH: HDRS/include/linux/...) into
 # OUT/bin, then pack OUT/initramfs.cpio.gz: static busybox and its applets,
-# guest/init as /init, guest/suites/*, guest/bin/* (helper scripts) and
-# the programs.
+# guest/init as /init, guest/suites/*, guest/bin/* (helper scripts), the
+# programs, and the Debian programs of guest/tools with their shared
+# libraries.
 # Incremental: a program is rebuilt only when its gcc command or the
 # content of a file it includes changed; the archive is only replaced when
 # its content changed.
@@ -93,6 +94,23 @@ for f in "$out/bin"/*; do
 	case " ${names[*]} " in *" ${f##*/} "*) ;; *) rm -f "$f" ;; esac
 done
 
+# The programs of guest/tools, and every shared library ldd names for
+# them (the dynamic loader too), each at its path here.
+tools=()
+declare -A carried=()
+while read -r name pkg path; do
+	case "$name" in '' | \#*) continue ;; esac
+	[ -n "$path" ] || die "guest/tools: '$name' needs NAME PACKAGE PATH"
+	[ -x "$path" ] || die "$path ($name) missing: run 'make deps' (package $pkg)"
+	libs=$(ldd "$path" 2>&1) || die "ldd $path failed: $libs"
+	tools+=("$path")
+	carried[$path]=1
+	while read -r lib; do
+		carried[$lib]=1
+	done < <(printf '%s\n' "$libs" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+	info "$name: $(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?'), $(($(printf '%s\n' "$libs" | grep -c /))) shared libraries"
+done <"$TOP/guest/tools"
+
 # gen_init_cpio from the kernel tree: makes device nodes without root.
 gen="$out/build/gen_init_cpio"
 if [ ! -x "$gen" ] || [ "$ksrc/usr/gen_init_cpio.c" -nt "$gen" ]; then
@@ -103,9 +121,23 @@ list="$out/build/initramfs.list"
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"
-	for d in /proc /sys /root /mnt /mnt/huge /bin /sbin /usr /usr/bin /usr/sbin \
-		/uffdwp /uffdwp/bin /uffdwp/suites; do
-		echo "dir $d 0755 0 0"
+	# the directories, parents first, each once
+	{
+		printf '%s\n' /proc /sys /root /mnt /mnt/huge /bin /sbin /usr \
+			/usr/bin /usr/sbin /uffdwp /uffdwp/bin /uffdwp/suites
+		for f in "${!carried[@]}"; do
+			d=${f%/*}
+			while [ -n "$d" ]; do
+				echo "$d"
+				d=${d%/*}
+			done
+		done
+	} | awk '!seen[$0]++ { print length($0) "\t" $0 }' | sort -n -s -k1,1 |
+		cut -f2 | while read -r d; do
+			echo "dir $d 0755 0 0"
+		done
+	printf '%s\n' "${!carried[@]}" | sort | while read -r f; do
+		echo "file $f $(realpath "$f") 0755 0 0"
 	done
 	echo "dir /tmp 1777 0 0"
 	echo "file /bin/busybox $UFFDWP_BUSYBOX 0755 0 0"
@@ -136,5 +168,5 @@ if cmp -s "$img.tmp" "$img"; then
 	info "initramfs unchanged: $img"
 else
 	mv "$img.tmp" "$img"
-	info "initramfs: $img ($(stat -c %s "$img") bytes, ${#names[@]} program(s))"
+	info "initramfs: $img ($(stat -c %s "$img") bytes, ${#names[@]} program(s), ${#tools[@]} from Debian)"
 fi

@@ -30,10 +30,12 @@ COMMANDS=(
 	qemu-system-x86_64:qemu-system-x86 busybox:busybox-static
 )
 # Packages needed for what they hold, not for a command: the two source
-# trees are fetched by fetch.sh; these are headers and data.
+# trees are fetched by fetch.sh; these are headers and data, and the
+# Debian programs the guest carries (guest/tools).
+mapfile -t guest_tools < <(awk '$1 !~ /^#/ && NF == 3 { print $2 }' "$TOP/guest/tools")
 PACKAGES=(
 	build-essential libelf-dev libssl-dev kmod locales
-	"$@"
+	"${guest_tools[@]}" "$@"
 )
 
 # missing_commands: "COMMAND (PACKAGE)" for each command not on PATH, and

@@ -22,6 +22,17 @@
  *   hugetlb-copy     a MAP_PRIVATE|MAP_NORESERVE hugetlb mapping registered
  *                    MISSING|WP, faults resolved with UFFDIO_COPY|WP: the
  *                    path of the hugetlb use-after-free fixes (patches 1-2)
+ *   shmem-churn, hugetlb-churn
+ *                    shmem and hugetlb, tracked, with UFFD_EVENT_FORK (the
+ *                    handler closes each child's descriptor as it comes),
+ *                    and a churner that changes the area itself: it
+ *                    unregisters it, moves it away with mremap and back,
+ *                    unmaps it and maps it again, or truncates the file to
+ *                    half and back, then registers and write-protects it
+ *                    again.  The tracking threads stand still meanwhile (a
+ *                    read-write lock); a prober does not: its reads race
+ *                    the churn, and the SIGSEGV or SIGBUS a read of the
+ *                    moved or truncated area gets is counted, not fatal.
  * Against each, writers and readers on random pages and a racer doing, at
  * random, MADV_DONTNEED, fallocate(PUNCH_HOLE), UFFDIO_WRITEPROTECT off
  * and on, and fork() (the child reads a page and exits).
@@ -29,7 +40,10 @@
  * Invariants: every ioctl returns 0 or an errno of its documented set;
  * word 0 of every page holds its page number in the high half (or 0, a
  * page punched out); no lost write in the tracked scenarios; every access
- * finishes (no fault left unresolved).  Prints what it did per scenario
+ * finishes (no fault left unresolved); in the churn scenarios, no page
+ * keeps a uffd-wp bit (/proc/self/pagemap) after UFFDIO_UNREGISTER or
+ * after mremap moved it out of the registration, and a truncated page
+ * reads zero.  Prints what it did per scenario
  * (TAP, one result per scenario) and exits 1 on any violation.  A seed
  * replays the same random choices (the interleaving is the kernel's).
  */
@@ -38,6 +52,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,24 +75,32 @@
 
 enum op {
 	OP_WRITE, OP_READ, OP_DONTNEED, OP_PUNCH, OP_UNPROTECT, OP_FORK,
-	OP_MINOR, OP_MISSING, OP_WP_FAULT, OP_COLLECT, NR_OPS,
+	OP_MINOR, OP_MISSING, OP_WP_FAULT, OP_COLLECT, OP_FORK_EVENT,
+	OP_PROBE, OP_PROBE_SIGNAL, OP_UNREGISTER, OP_MREMAP, OP_MUNMAP,
+	OP_TRUNCATE, OP_EAGAIN, NR_OPS,
 };
 static const char * const op_name[] = {
 	"writes", "reads", "dontneed", "punch", "wp-toggle", "fork",
 	"minor-faults", "missing-faults", "wp-faults", "collections",
+	"fork-events", "probes", "probe-signals", "unregister", "mremap",
+	"munmap", "truncate", "eagain",
 };
+
+enum defer { DEFER_NONE, DEFER_MINOR, DEFER_WP };
 
 struct scenario {
 	const char *name;
-	bool huge, shared, copy;
+	bool huge, shared, copy, churn;
 };
 
 static const struct scenario scenarios[] = {
-	{ "shmem", false, true, false },
-	{ "hugetlb", true, true, false },
-	{ "shmem-private", false, false, false },
-	{ "hugetlb-private", true, false, false },
-	{ "hugetlb-copy", true, false, true },
+	{ "shmem", false, true, false, false },
+	{ "hugetlb", true, true, false, false },
+	{ "shmem-private", false, false, false, false },
+	{ "hugetlb-private", true, false, false, false },
+	{ "hugetlb-copy", true, false, true, false },
+	{ "shmem-churn", false, true, false, true },
+	{ "hugetlb-churn", true, true, false, true },
 };
 
 /* One run of a scenario. */
@@ -90,8 +114,19 @@ struct run {
 	char *alias;		/* shared: an unregistered mapping of the file */
 	char *src;		/* hugetlb-copy: the page UFFDIO_COPY copies */
 	uint8_t *dirty;		/* per page, set before a page is unprotected */
+	uint8_t *deferred;	/* per page, enum defer: the handler's only */
 	pthread_mutex_t *plock;	/* per page: dirty bit and protection change together */
 	uint64_t *seen;		/* collector: word 0 at the last collection */
+	/*
+	 * Every access of the area but the prober's holds it shared; the
+	 * churner changes the area holding it exclusive.  Writer-preferring:
+	 * the churner is one thread against many readers.
+	 */
+	pthread_rwlock_t arealock;
+	char *spare;		/* churn: where mremap moves the area to */
+	char *spare_raw;	/* churn: the reservation @spare lies in */
+	unsigned int truncations;	/* churn: odd while the file is short */
+	int pagemap;		/* churn: /proc/self/pagemap */
 	volatile bool stop;
 	volatile bool stop_server;
 	unsigned long ops[NR_OPS];
@@ -150,6 +185,8 @@ static int range_ioctl(struct run *r, unsigned long req, void *arg,
 {
 	if (!ioctl(r->uffd, req, arg))
 		return 0;
+	if (errno == EAGAIN)
+		count(r, OP_EAGAIN);
 	if (!allowed(errno, ok))
 		violation(r, "%s on page %lu: %s", what, p, strerror(errno));
 	return errno;
@@ -165,15 +202,21 @@ static void wake(struct run *r, unsigned long p)
 	range_ioctl(r, UFFDIO_WAKE, &range, "UFFDIO_WAKE", ok, p);
 }
 
-static void writeprotect(struct run *r, unsigned long p, bool wp)
+/*
+ * 0 or the errno.  With UFFD_EVENT_FORK (the churn scenarios), EAGAIN
+ * while a fork's event is unread: the caller must not wait for it holding
+ * what the handler needs.
+ */
+static int writeprotect(struct run *r, unsigned long p, bool wp)
 {
 	struct uffdio_writeprotect w = {
 		.range = { .start = (unsigned long)page(r, p), .len = r->psize },
 		.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
 	};
-	static const int ok[] = { 0 };
+	static const int ok[] = { 0 }, ok_fork[] = { EAGAIN, 0 };
 
-	range_ioctl(r, UFFDIO_WRITEPROTECT, &w, "UFFDIO_WRITEPROTECT", ok, p);
+	return range_ioctl(r, UFFDIO_WRITEPROTECT, &w, "UFFDIO_WRITEPROTECT",
+			   r->sc->churn ? ok_fork : ok, p);
 }
 
 /* ---- the handler ---- */
@@ -184,12 +227,64 @@ static void serve_minor(struct run *r, unsigned long p)
 		.range = { .start = (unsigned long)page(r, p), .len = r->psize },
 		.mode = UFFDIO_CONTINUE_MODE_WP,
 	};
-	/* EEXIST: another fault mapped it; EFAULT: punched out meanwhile */
-	static const int ok[] = { EEXIST, EFAULT, EAGAIN, 0 };
+	/*
+	 * EEXIST: another fault mapped it; EFAULT: punched out meanwhile;
+	 * ENOENT (churn): the prober's fault outlived the registration;
+	 * EINVAL (churn, shmem): the page was beyond the end of the file
+	 * during a truncation (shmem_get_folio()), checked below.
+	 */
+	static const int ok[] = { EEXIST, EFAULT, EAGAIN, 0 },
+		ok_churn[] = { EEXIST, EFAULT, EAGAIN, ENOENT, 0 };
+	unsigned int gen = __atomic_load_n(&r->truncations, __ATOMIC_ACQUIRE);
+	int err = ioctl(r->uffd, UFFDIO_CONTINUE, &c) ? errno : 0;
 
-	if (range_ioctl(r, UFFDIO_CONTINUE, &c, "UFFDIO_CONTINUE|WP", ok, p))
+	if (err == EAGAIN)
+		count(r, OP_EAGAIN);
+	if (err == EINVAL && r->sc->churn && !r->sc->huge &&
+	    p >= r->npages / 2 &&
+	    (gen & 1 || gen != __atomic_load_n(&r->truncations, __ATOMIC_ACQUIRE)))
+		err = EFAULT;	/* as a punched-out page */
+	else if (err && !allowed(err, r->sc->churn ? ok_churn : ok))
+		violation(r, "UFFDIO_CONTINUE|WP on page %lu: %s", p,
+			  strerror(err));
+
+	if (err == EAGAIN && r->sc->churn)
+		r->deferred[p] = DEFER_MINOR;
+	else if (err)
 		wake(r, p);
-	count(r, OP_MINOR);
+}
+
+/* A WP fault: the page is dirty, then writable. */
+static void serve_wp(struct run *r, unsigned long p)
+{
+	pthread_mutex_lock(&r->plock[p]);
+	r->dirty[p] = 1;
+	if (writeprotect(r, p, false))
+		r->deferred[p] = DEFER_WP;	/* EAGAIN */
+	pthread_mutex_unlock(&r->plock[p]);
+}
+
+/*
+ * With UFFD_EVENT_FORK, CONTINUE and WRITEPROTECT fail with EAGAIN from
+ * the start of a fork until its event is read.  A fault so refused stays
+ * unwoken: waking it would only make it fault again, and read() returns
+ * pending faults before events, so a handler that wakes on EAGAIN can
+ * starve the fork event it waits for.  It is served again once the queue
+ * is empty or an event was read.
+ */
+static void serve_deferred(struct run *r)
+{
+	unsigned long p;
+
+	for (p = 0; p < r->npages; p++) {
+		enum defer d = r->deferred[p];
+
+		r->deferred[p] = DEFER_NONE;
+		if (d == DEFER_MINOR)
+			serve_minor(r, p);
+		else if (d == DEFER_WP)
+			serve_wp(r, p);
+	}
 }
 
 static void serve_missing(struct run *r, unsigned long p)
@@ -215,23 +310,29 @@ static void *server(void *arg)
 	while (!r->stop_server) {
 		unsigned long p;
 
-		if (poll(&pfd, 1, 100) <= 0)
+		if (poll(&pfd, 1, 100) <= 0 ||
+		    read(r->uffd, &msg, sizeof(msg)) != sizeof(msg)) {
+			serve_deferred(r);
 			continue;
-		if (read(r->uffd, &msg, sizeof(msg)) != sizeof(msg))
+		}
+		if (msg.event == UFFD_EVENT_FORK && r->sc->churn) {
+			/* the child's registration ends with its descriptor */
+			close(msg.arg.fork.ufd);
+			count(r, OP_FORK_EVENT);
+			serve_deferred(r);
 			continue;
+		}
 		if (msg.event != UFFD_EVENT_PAGEFAULT) {
 			violation(r, "unexpected event 0x%x", msg.event);
 			continue;
 		}
 		p = page_of(r, msg.arg.pagefault.address);
 		if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
-			pthread_mutex_lock(&r->plock[p]);
-			r->dirty[p] = 1;
-			writeprotect(r, p, false);
-			pthread_mutex_unlock(&r->plock[p]);
+			serve_wp(r, p);
 			count(r, OP_WP_FAULT);
 		} else if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR) {
 			serve_minor(r, p);
+			count(r, OP_MINOR);
 		} else {
 			serve_missing(r, p);
 		}
@@ -259,6 +360,7 @@ static void *writer(void *arg)
 		unsigned long p = rand_r(&rs) % r->npages;
 		uint64_t *w = (uint64_t *)page(r, p);
 
+		pthread_rwlock_rdlock(&r->arealock);
 		if (rand_r(&rs) % 4) {
 			__atomic_store_n(w, (uint64_t)p << 32 | ++n,
 					 __ATOMIC_RELAXED);
@@ -267,6 +369,7 @@ static void *writer(void *arg)
 			check_word(r, p, __atomic_load_n(w, __ATOMIC_RELAXED));
 			count(r, OP_READ);
 		}
+		pthread_rwlock_unlock(&r->arealock);
 	}
 	return NULL;
 }
@@ -301,6 +404,7 @@ static void *racer(void *arg)
 	while (!r->stop) {
 		unsigned long p = rand_r(&rs) % r->npages;
 
+		pthread_rwlock_rdlock(&r->arealock);
 		switch (rand_r(&rs) % 8) {
 		case 0: case 1: case 2:
 			if (madvise(page(r, p), r->psize, MADV_DONTNEED))
@@ -333,6 +437,7 @@ static void *racer(void *arg)
 			fork_one(r, p);
 			break;
 		}
+		pthread_rwlock_unlock(&r->arealock);
 		usleep(rand_r(&rs) % 500);
 	}
 	return NULL;
@@ -358,12 +463,21 @@ static void *collector(void *arg)
 			uint64_t v;
 			bool dirty;
 
+			pthread_rwlock_rdlock(&r->arealock);
 			pthread_mutex_lock(&r->plock[p]);
-			writeprotect(r, p, true);
+			if (writeprotect(r, p, true)) {
+				/* EAGAIN: let the handler read the fork event */
+				pthread_mutex_unlock(&r->plock[p]);
+				pthread_rwlock_unlock(&r->arealock);
+				p--;
+				usleep(200);
+				continue;
+			}
 			v = *(volatile uint64_t *)(r->alias + p * r->psize);
 			dirty = r->dirty[p];
 			r->dirty[p] = 0;
 			pthread_mutex_unlock(&r->plock[p]);
+			pthread_rwlock_unlock(&r->arealock);
 			if (v != r->seen[p] && !dirty)
 				violation(r, "lost write: page %lu went from 0x%llx to 0x%llx, no WP fault",
 					  p, (unsigned long long)r->seen[p],
@@ -371,6 +485,176 @@ static void *collector(void *arg)
 			r->seen[p] = v;
 		}
 		count(r, OP_COLLECT);
+	}
+	return NULL;
+}
+
+/* ---- the churn ---- */
+
+static __thread sigjmp_buf probe_env;
+static __thread volatile sig_atomic_t probing;
+
+/* SIGSEGV, SIGBUS: the prober's read of a moved or truncated area. */
+static void probe_signal(int sig)
+{
+	if (probing)
+		siglongjmp(probe_env, sig);
+	signal(sig, SIG_DFL);	/* anyone else's: the fault kills as usual */
+}
+
+/* Reads random pages without the area lock, racing the churner. */
+static void *prober(void *arg)
+{
+	struct run *r = arg;
+	unsigned int rs = seed * 104729;
+
+	while (!r->stop) {
+		unsigned long p = rand_r(&rs) % r->npages;
+		uint64_t v;
+
+		if (sigsetjmp(probe_env, 1)) {
+			probing = 0;
+			count(r, OP_PROBE_SIGNAL);
+			continue;
+		}
+		probing = 1;
+		v = *(volatile uint64_t *)page(r, p);
+		probing = 0;
+		check_word(r, p, v);
+		count(r, OP_PROBE);
+	}
+	return NULL;
+}
+
+/* A page of @at (the area's size) with its uffd-wp bit set is a violation. */
+static void check_no_wp(struct run *r, char *at, const char *after)
+{
+	unsigned long p;
+
+	for (p = 0; p < r->npages; p++) {
+		uint64_t e = 0;
+		off_t off = (unsigned long)(at + p * r->psize) /
+			    getpagesize() * sizeof(e);
+
+		if (pread(r->pagemap, &e, sizeof(e), off) != sizeof(e))
+			violation(r, "reading pagemap: %s", strerror(errno));
+		else if (e & 1ULL << 57)
+			violation(r, "page %lu keeps its uffd-wp bit %s", p,
+				  after);
+	}
+}
+
+/* Anonymous PROT_NONE over @at: keeps the address ours, unmapping what was there. */
+static bool placeholder(struct run *r, char *at)
+{
+	if (mmap(at, r->npages * r->psize, PROT_NONE, MAP_PRIVATE |
+		 MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == at)
+		return true;
+	violation(r, "mmap PROT_NONE over %p: %s", at, strerror(errno));
+	return false;
+}
+
+/* Register the area MINOR|WP (if @reg) and write-protect all of it. */
+static void protect_area(struct run *r, bool reg)
+{
+	struct uffdio_register rg = {
+		.range = { .start = (unsigned long)r->area,
+			   .len = r->npages * r->psize },
+		.mode = UFFDIO_REGISTER_MODE_MINOR | UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect w = {
+		.range = rg.range, .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+
+	if (reg && ioctl(r->uffd, UFFDIO_REGISTER, &rg))
+		violation(r, "UFFDIO_REGISTER again: %s", strerror(errno));
+	else if (ioctl(r->uffd, UFFDIO_WRITEPROTECT, &w))
+		violation(r, "UFFDIO_WRITEPROTECT of the area: %s",
+			  strerror(errno));
+}
+
+/*
+ * One change of the area, holding the area lock exclusive: nothing but
+ * the prober touches the area, and no write is tracked until the area is
+ * write-protected again, so the dirty bits and the collector's words stay
+ * right.  A truncation changes the contents of the pages it drops: they
+ * are dirty, and must read zero.
+ */
+static void churn_one(struct run *r, unsigned int *rs)
+{
+	size_t size = r->npages * r->psize;
+	struct uffdio_range range = {
+		.start = (unsigned long)r->area, .len = size,
+	};
+	unsigned long p, half = r->npages / 2;
+	bool reg = true;
+
+	pthread_rwlock_wrlock(&r->arealock);
+	switch (rand_r(rs) % 4) {
+	case 0:
+		if (ioctl(r->uffd, UFFDIO_UNREGISTER, &range))
+			violation(r, "UFFDIO_UNREGISTER: %s", strerror(errno));
+		check_no_wp(r, r->area, "after UFFDIO_UNREGISTER");
+		count(r, OP_UNREGISTER);
+		break;
+	case 1:
+		/* without UFFD_EVENT_REMAP the move ends the registration */
+		if (mremap(r->area, size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   r->spare) != r->spare) {
+			violation(r, "mremap away: %s", strerror(errno));
+			break;
+		}
+		placeholder(r, r->area);
+		check_no_wp(r, r->spare, "after mremap moved it");
+		if (mremap(r->spare, size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   r->area) != r->area) {
+			violation(r, "mremap back: %s", strerror(errno));
+			exit(1);
+		}
+		placeholder(r, r->spare);
+		count(r, OP_MREMAP);
+		break;
+	case 2:
+		if (placeholder(r, r->area) &&
+		    mmap(r->area, size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, r->memfd, 0) != r->area) {
+			violation(r, "mmap again: %s", strerror(errno));
+			exit(1);
+		}
+		count(r, OP_MUNMAP);
+		break;
+	default:
+		__atomic_add_fetch(&r->truncations, 1, __ATOMIC_RELEASE);
+		if (ftruncate(r->memfd, half * r->psize) ||
+		    ftruncate(r->memfd, size))
+			violation(r, "ftruncate: %s", strerror(errno));
+		__atomic_add_fetch(&r->truncations, 1, __ATOMIC_RELEASE);
+		for (p = half; p < r->npages; p++) {
+			uint64_t v = *(volatile uint64_t *)(r->alias +
+							    p * r->psize);
+
+			if (v)
+				violation(r, "page %lu holds 0x%llx after truncation",
+					  p, (unsigned long long)v);
+			r->dirty[p] = 1;
+		}
+		count(r, OP_TRUNCATE);
+		/* the truncation dropped the uffd-wp markers: protect again */
+		reg = false;
+		break;
+	}
+	protect_area(r, reg);
+	pthread_rwlock_unlock(&r->arealock);
+}
+
+static void *churner(void *arg)
+{
+	struct run *r = arg;
+	unsigned int rs = seed * 1299709;
+
+	while (!r->stop) {
+		churn_one(r, &rs);
+		usleep(1000 + rand_r(&rs) % 20000);
 	}
 	return NULL;
 }
@@ -383,6 +667,7 @@ static int setup(struct run *r)
 	const struct scenario *sc = r->sc;
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { 0 };
+	pthread_rwlockattr_t rwa;
 	size_t size;
 	unsigned long p;
 
@@ -394,9 +679,15 @@ static int setup(struct run *r)
 	    (sc->shared ? 1 : 2) * r->npages + 8))
 		return -ENOMEM;
 	r->dirty = calloc(r->npages, 1);
+	r->deferred = calloc(r->npages, 1);
 	r->seen = calloc(r->npages, sizeof(*r->seen));
 	r->plock = calloc(r->npages, sizeof(*r->plock));
+	pthread_rwlockattr_init(&rwa);
+	pthread_rwlockattr_setkind_np(&rwa,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&r->arealock, &rwa);
 	pthread_mutex_init(&r->lock, NULL);
+	r->pagemap = -1;
 	for (p = 0; p < r->npages; p++)
 		pthread_mutex_init(&r->plock[p], NULL);
 
@@ -432,6 +723,25 @@ static int setup(struct run *r)
 		for (p = 0; p < r->npages; p++)
 			r->seen[p] = (uint64_t)p << 32;
 	}
+	if (sc->churn) {
+		struct sigaction sa = { .sa_handler = probe_signal };
+
+		/* the mremap target: aligned for a huge page */
+		r->spare_raw = mmap(NULL, size + r->psize, PROT_NONE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				    -1, 0);
+		if (r->spare_raw == MAP_FAILED)
+			return -errno;
+		r->spare = (char *)(((uintptr_t)r->spare_raw + r->psize - 1) &
+				    ~(uintptr_t)(r->psize - 1));
+		r->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		if (r->pagemap < 0)
+			return -errno;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = SA_NODEFER;
+		if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
+			return -errno;
+	}
 
 	r->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (r->uffd < 0)
@@ -440,7 +750,8 @@ static int setup(struct run *r)
 		       UFFD_FEATURE_WP_HUGETLBFS_SHMEM |
 		       (sc->copy ? UFFD_FEATURE_MISSING_HUGETLBFS :
 			sc->huge ? UFFD_FEATURE_MINOR_HUGETLBFS :
-				   UFFD_FEATURE_MINOR_SHMEM);
+				   UFFD_FEATURE_MINOR_SHMEM) |
+		       (sc->churn ? UFFD_FEATURE_EVENT_FORK : 0);
 	if (ioctl(r->uffd, UFFDIO_API, &api))
 		return -errno;
 	reg.range.start = (unsigned long)r->area;
@@ -471,7 +782,7 @@ static void finish(struct run *r, pthread_t t, const char *who)
 static bool run_scenario(const struct scenario *sc, uint64_t ms)
 {
 	struct run *r = calloc(1, sizeof(*r));
-	pthread_t srv, w[NR_WRITERS], rc, col;
+	pthread_t srv, w[NR_WRITERS], rc, col, prb, chu;
 	uint64_t t0 = now_ms();
 	bool tracked = sc->shared;
 	unsigned int i;
@@ -490,6 +801,10 @@ static bool run_scenario(const struct scenario *sc, uint64_t ms)
 	pthread_create(&rc, NULL, racer, r);
 	if (tracked)
 		pthread_create(&col, NULL, collector, r);
+	if (sc->churn) {
+		pthread_create(&prb, NULL, prober, r);
+		pthread_create(&chu, NULL, churner, r);
+	}
 
 	while (now_ms() < t0 + ms)
 		usleep(100000);
@@ -500,6 +815,10 @@ static bool run_scenario(const struct scenario *sc, uint64_t ms)
 	finish(r, rc, "the racer");
 	if (tracked)
 		finish(r, col, "the collector");
+	if (sc->churn) {
+		finish(r, prb, "the prober");
+		finish(r, chu, "the churner");
+	}
 	r->stop_server = true;
 	pthread_join(srv, NULL);
 
@@ -516,8 +835,13 @@ static bool run_scenario(const struct scenario *sc, uint64_t ms)
 		munmap(r->alias, r->npages * r->psize);
 	if (r->memfd >= 0)
 		close(r->memfd);
+	if (r->spare_raw)
+		munmap(r->spare_raw, r->npages * r->psize + r->psize);
+	if (r->pagemap >= 0)
+		close(r->pagemap);
 	free(r->src);
 	free(r->dirty);
+	free(r->deferred);
 	free(r->seen);
 	free(r->plock);
 	free(r);
