@@ -26,7 +26,7 @@ COMMANDS=(
 	git:git quilt:quilt patch:patch xz:xz-utils tar:tar gzip:gzip
 	make:make gcc:gcc ld:binutils readelf:binutils bc:bc bison:bison flex:flex
 	perl:perl python3:python3 rsync:rsync cpio:cpio ccache:ccache
-	sparse:sparse shellcheck:shellcheck localedef:libc-bin
+	sparse:sparse shellcheck:shellcheck localedef:libc-bin ldd:libc-bin
 	qemu-system-x86_64:qemu-system-x86 busybox:busybox-static
 )
 # Packages needed for what they hold, not for a command: the two source
