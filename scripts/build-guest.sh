@@ -103,12 +103,14 @@ while read -r name pkg path; do
 	[ -n "$path" ] || die "guest/tools: '$name' needs NAME PACKAGE PATH"
 	[ -x "$path" ] || die "$path ($name) missing: run 'make deps' (package $pkg)"
 	libs=$(ldd "$path" 2>&1) || die "ldd $path failed: $libs"
+	libs=$(ldd_paths <<<"$libs" 2>&1) ||
+		die "$path ($name): $libs: reinstall $pkg and what it depends on ('make deps')"
 	tools+=("$path")
 	carried[$path]=1
 	while read -r lib; do
 		carried[$lib]=1
-	done < <(printf '%s\n' "$libs" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
-	info "$name: $(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?'), $(($(printf '%s\n' "$libs" | grep -c /))) shared libraries"
+	done <<<"$libs"
+	info "$name: $(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?'), $(wc -l <<<"$libs") shared libraries (the loader too)"
 done <"$TOP/guest/tools"
 
 # gen_init_cpio from the kernel tree: makes device nodes without root.

@@ -296,6 +296,18 @@ mutant_is_debug() {
 	[ -f "$TOP/mutants/$1.patch" ] && [ "$(mutant_field "$TOP/mutants/$1.patch" Kernel)" = debug ]
 }
 
+# ldd_paths: on stdin, what ldd printed for a program; out, the path of
+# each shared library it loads and of the dynamic loader, one per line.
+# Fails naming any library ldd did not find (the program would not start).
+ldd_paths() {
+	awk '
+		$2 == "=>" && $3 == "not" { missing = missing " " $1; next }
+		$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// { print $1 }
+		END { if (missing != "") { print "not found:" missing > "/dev/stderr"; exit 1 } }
+	'
+}
+
 # duration_secs TEXT: seconds of "N", "Ns", "Nm" or "Nh", at most 2 hours;
 # fails on anything else.
 duration_secs() {

@@ -97,6 +97,31 @@ class MutantIsDebug(unittest.TestCase):
         self.assertNotEqual(lib("mutant_is_debug no-such-mutant").returncode, 0)
 
 
+LDD = """\tlinux-vdso.so.1 (0x00007ffd3a5f2000)
+\tlibm.so.6 => /lib/x86_64-linux-gnu/libm.so.6 (0x00007f32878f5000)
+\tlibEGL.so.1 => /lib/x86_64-linux-gnu/libEGL.so.1 (0x00007f32878df000)
+\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f3286a1e000)
+\t/lib64/ld-linux-x86-64.so.2 (0x00007f3288b35000)
+"""
+
+
+class LddPaths(unittest.TestCase):
+    def test_libraries_and_loader(self):
+        """Every library with its path, and the loader; not the vDSO."""
+        r = lib("ldd_paths", LDD)
+        self.assertEqual((r.returncode, r.stdout.split()), (0, [
+            "/lib/x86_64-linux-gnu/libm.so.6",
+            "/lib/x86_64-linux-gnu/libEGL.so.1",
+            "/lib/x86_64-linux-gnu/libc.so.6",
+            "/lib64/ld-linux-x86-64.so.2"]))
+
+    def test_missing_library_fails(self):
+        """A library ldd did not find fails, and is named."""
+        r = lib("ldd_paths", LDD + "\tlibJudy.so.1 => not found\n")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("libJudy.so.1", r.stderr)
+
+
 class DurationSecs(unittest.TestCase):
     def test_forms(self):
         for text, secs in (("90", "90"), ("90s", "90"), ("30m", "1800"), ("2h", "7200")):
