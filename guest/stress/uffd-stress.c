@@ -54,6 +54,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,6 +116,7 @@ struct run {
 	char *src;		/* hugetlb-copy: the page UFFDIO_COPY copies */
 	uint8_t *dirty;		/* per page, set before a page is unprotected */
 	uint8_t *deferred;	/* per page, enum defer: the handler's only */
+	unsigned long ndeferred;	/* the handler's: pages deferred */
 	pthread_mutex_t *plock;	/* per page: dirty bit and protection change together */
 	uint64_t *seen;		/* collector: word 0 at the last collection */
 	/*
@@ -126,6 +128,9 @@ struct run {
 	char *spare;		/* churn: where mremap moves the area to */
 	char *spare_raw;	/* churn: the reservation @spare lies in */
 	unsigned int truncations;	/* churn: odd while the file is short */
+	unsigned int changes;	/* churn: odd while the churner changes the area */
+	unsigned int forks;	/* odd while the racer forks */
+	unsigned int nwriters;	/* writers started: each one's seed */
 	int pagemap;		/* churn: /proc/self/pagemap */
 	volatile bool stop;
 	volatile bool stop_server;
@@ -142,15 +147,48 @@ static void count(struct run *r, enum op op)
 	__atomic_add_fetch(&r->ops[op], 1, __ATOMIC_RELAXED);
 }
 
-#define violation(r, ...) do {						\
-	pthread_mutex_lock(&(r)->lock);					\
-	if ((r)->violations++ < 20) {					\
-		printf("# %s: VIOLATION: ", (r)->sc->name);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-	pthread_mutex_unlock(&(r)->lock);				\
-} while (0)
+static void __attribute__((format(printf, 2, 3)))
+violation(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pthread_mutex_lock(&r->lock);
+	if (r->violations++ < 20) {
+		printf("# %s: VIOLATION: ", r->sc->name);
+		vprintf(fmt, ap);
+		printf("\n");
+	}
+	pthread_mutex_unlock(&r->lock);
+	va_end(ap);
+}
+
+/* The scenario cannot go on: its TAP line, and the program ends. */
+static void __attribute__((noreturn)) give_up(struct run *r)
+{
+	printf("not ok %u %s\n", test_nr, r->sc->name);
+	exit(1);
+}
+
+/*
+ * A window: a counter that is odd while something is under way.  An
+ * errno or a signal that only that something explains is allowed if the
+ * window was open when the call began (@before odd) or opened since.
+ */
+static unsigned int window_read(unsigned int *w)
+{
+	return __atomic_load_n(w, __ATOMIC_ACQUIRE);
+}
+
+static void window_flip(unsigned int *w)
+{
+	__atomic_add_fetch(w, 1, __ATOMIC_ACQ_REL);
+}
+
+static bool window_overlap(unsigned int *w, unsigned int before)
+{
+	return before & 1 || before != window_read(w);
+}
 
 static uint64_t now_ms(void)
 {
@@ -165,9 +203,15 @@ static char *page(struct run *r, unsigned long p)
 	return r->area + p * r->psize;
 }
 
+/* The page of a fault address, or -1UL (a violation) outside the area. */
 static unsigned long page_of(struct run *r, unsigned long addr)
 {
-	return (addr - (unsigned long)r->area) / r->psize;
+	unsigned long p = (addr - (unsigned long)r->area) / r->psize;
+
+	if (addr >= (unsigned long)r->area && p < r->npages)
+		return p;
+	violation(r, "fault at 0x%lx, outside the area %p", addr, r->area);
+	return -1UL;
 }
 
 /* ---- ioctls; an errno outside @ok (0-terminated) is a violation ---- */
@@ -180,16 +224,57 @@ static bool allowed(int err, const int *ok)
 	return false;
 }
 
+/*
+ * In the churn scenarios, and only while the window says so: ENOENT while
+ * the churner has the area unregistered, moved or unmapped; EAGAIN while a
+ * fork's UFFD_EVENT_FORK is unread (the whole of the racer's fork());
+ * EINVAL from CONTINUE on a shmem page beyond the end of the file while
+ * it is truncated (shmem_get_folio() refuses it so).
+ */
+struct windows {
+	unsigned int changes, forks, truncations;
+};
+
+static struct windows windows_now(struct run *r)
+{
+	return (struct windows){
+		.changes = window_read(&r->changes),
+		.forks = window_read(&r->forks),
+		.truncations = window_read(&r->truncations),
+	};
+}
+
+static bool churn_explains(struct run *r, unsigned long req, int err,
+			   unsigned long p, struct windows before)
+{
+	if (!r->sc->churn)
+		return false;
+	switch (err) {
+	case ENOENT:
+		return window_overlap(&r->changes, before.changes);
+	case EAGAIN:
+		return window_overlap(&r->forks, before.forks);
+	case EINVAL:
+		return req == UFFDIO_CONTINUE && !r->sc->huge &&
+		       p >= r->npages / 2 &&
+		       window_overlap(&r->truncations, before.truncations);
+	}
+	return false;
+}
+
 static int range_ioctl(struct run *r, unsigned long req, void *arg,
 		       const char *what, const int *ok, unsigned long p)
 {
-	if (!ioctl(r->uffd, req, arg))
+	struct windows before = windows_now(r);
+	int err = ioctl(r->uffd, req, arg) ? errno : 0;
+
+	if (!err)
 		return 0;
-	if (errno == EAGAIN)
+	if (err == EAGAIN)
 		count(r, OP_EAGAIN);
-	if (!allowed(errno, ok))
-		violation(r, "%s on page %lu: %s", what, p, strerror(errno));
-	return errno;
+	if (!allowed(err, ok) && !churn_explains(r, req, err, p, before))
+		violation(r, "%s on page %lu: %s", what, p, strerror(err));
+	return err;
 }
 
 static void wake(struct run *r, unsigned long p)
@@ -203,9 +288,8 @@ static void wake(struct run *r, unsigned long p)
 }
 
 /*
- * 0 or the errno.  With UFFD_EVENT_FORK (the churn scenarios), EAGAIN
- * while a fork's event is unread: the caller must not wait for it holding
- * what the handler needs.
+ * 0 or the errno.  In the churn scenarios, EAGAIN while a fork's event is
+ * unread: the caller must not wait for it holding what the handler needs.
  */
 static int writeprotect(struct run *r, unsigned long p, bool wp)
 {
@@ -213,10 +297,16 @@ static int writeprotect(struct run *r, unsigned long p, bool wp)
 		.range = { .start = (unsigned long)page(r, p), .len = r->psize },
 		.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
 	};
-	static const int ok[] = { 0 }, ok_fork[] = { EAGAIN, 0 };
+	static const int ok[] = { 0 };
 
 	return range_ioctl(r, UFFDIO_WRITEPROTECT, &w, "UFFDIO_WRITEPROTECT",
-			   r->sc->churn ? ok_fork : ok, p);
+			   ok, p);
+}
+
+static void defer(struct run *r, unsigned long p, enum defer d)
+{
+	r->deferred[p] = d;
+	r->ndeferred++;
 }
 
 /* ---- the handler ---- */
@@ -229,27 +319,15 @@ static void serve_minor(struct run *r, unsigned long p)
 	};
 	/*
 	 * EEXIST: another fault mapped it; EFAULT: punched out meanwhile;
-	 * ENOENT (churn): the prober's fault outlived the registration;
-	 * EINVAL (churn, shmem): the page was beyond the end of the file
-	 * during a truncation (shmem_get_folio()), checked below.
+	 * EAGAIN: 6.12 retries a page table it could not lock so; and what
+	 * churn_explains().
 	 */
-	static const int ok[] = { EEXIST, EFAULT, EAGAIN, 0 },
-		ok_churn[] = { EEXIST, EFAULT, EAGAIN, ENOENT, 0 };
-	unsigned int gen = __atomic_load_n(&r->truncations, __ATOMIC_ACQUIRE);
-	int err = ioctl(r->uffd, UFFDIO_CONTINUE, &c) ? errno : 0;
-
-	if (err == EAGAIN)
-		count(r, OP_EAGAIN);
-	if (err == EINVAL && r->sc->churn && !r->sc->huge &&
-	    p >= r->npages / 2 &&
-	    (gen & 1 || gen != __atomic_load_n(&r->truncations, __ATOMIC_ACQUIRE)))
-		err = EFAULT;	/* as a punched-out page */
-	else if (err && !allowed(err, r->sc->churn ? ok_churn : ok))
-		violation(r, "UFFDIO_CONTINUE|WP on page %lu: %s", p,
-			  strerror(err));
+	static const int ok[] = { EEXIST, EFAULT, EAGAIN, 0 };
+	int err = range_ioctl(r, UFFDIO_CONTINUE, &c, "UFFDIO_CONTINUE|WP",
+			      ok, p);
 
 	if (err == EAGAIN && r->sc->churn)
-		r->deferred[p] = DEFER_MINOR;
+		defer(r, p, DEFER_MINOR);
 	else if (err)
 		wake(r, p);
 }
@@ -257,11 +335,16 @@ static void serve_minor(struct run *r, unsigned long p)
 /* A WP fault: the page is dirty, then writable. */
 static void serve_wp(struct run *r, unsigned long p)
 {
+	int err;
+
 	pthread_mutex_lock(&r->plock[p]);
 	r->dirty[p] = 1;
-	if (writeprotect(r, p, false))
-		r->deferred[p] = DEFER_WP;	/* EAGAIN */
+	err = writeprotect(r, p, false);
 	pthread_mutex_unlock(&r->plock[p]);
+	if (err == EAGAIN)
+		defer(r, p, DEFER_WP);
+	else if (err)
+		wake(r, p);	/* ENOENT: it faults again, or not at all */
 }
 
 /*
@@ -276,6 +359,7 @@ static void serve_deferred(struct run *r)
 {
 	unsigned long p;
 
+	r->ndeferred = 0;
 	for (p = 0; p < r->npages; p++) {
 		enum defer d = r->deferred[p];
 
@@ -310,8 +394,18 @@ static void *server(void *arg)
 	while (!r->stop_server) {
 		unsigned long p;
 
-		if (poll(&pfd, 1, 100) <= 0 ||
-		    read(r->uffd, &msg, sizeof(msg)) != sizeof(msg)) {
+		ssize_t n;
+
+		/* deferred faults: soon, the fork may have ended */
+		if (poll(&pfd, 1, r->ndeferred ? 1 : 100) <= 0) {
+			serve_deferred(r);
+			continue;
+		}
+		n = read(r->uffd, &msg, sizeof(msg));
+		if (n != sizeof(msg)) {
+			if (n >= 0 || errno != EAGAIN)
+				violation(r, "read of the userfaultfd: %zd, %s",
+					  n, n < 0 ? strerror(errno) : "short");
 			serve_deferred(r);
 			continue;
 		}
@@ -327,6 +421,8 @@ static void *server(void *arg)
 			continue;
 		}
 		p = page_of(r, msg.arg.pagefault.address);
+		if (p == -1UL)
+			continue;
 		if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
 			serve_wp(r, p);
 			count(r, OP_WP_FAULT);
@@ -336,6 +432,8 @@ static void *server(void *arg)
 		} else {
 			serve_missing(r, p);
 		}
+		if (r->ndeferred)
+			serve_deferred(r);
 	}
 	return NULL;
 }
@@ -353,7 +451,8 @@ static void check_word(struct run *r, unsigned long p, uint64_t v)
 static void *writer(void *arg)
 {
 	struct run *r = arg;
-	unsigned int rs = seed ^ (unsigned int)(uintptr_t)&rs;
+	unsigned int rs = seed * 31 +
+			  __atomic_fetch_add(&r->nwriters, 1, __ATOMIC_RELAXED);
 	uint32_t n = 0;
 
 	while (!r->stop) {
@@ -378,8 +477,12 @@ static void *writer(void *arg)
 static void fork_one(struct run *r, unsigned long p)
 {
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
 
+	window_flip(&r->forks);
+	pid = fork();
+	if (pid)
+		window_flip(&r->forks);
 	if (pid < 0) {
 		violation(r, "fork: %s", strerror(errno));
 		return;
@@ -493,12 +596,15 @@ static void *collector(void *arg)
 
 static __thread sigjmp_buf probe_env;
 static __thread volatile sig_atomic_t probing;
+static __thread void *volatile probe_addr;
 
 /* SIGSEGV, SIGBUS: the prober's read of a moved or truncated area. */
-static void probe_signal(int sig)
+static void probe_signal(int sig, siginfo_t *si, void *uc)
 {
-	if (probing)
+	if (probing) {
+		probe_addr = si->si_addr;
 		siglongjmp(probe_env, sig);
+	}
 	signal(sig, SIG_DFL);	/* anyone else's: the fault kills as usual */
 }
 
@@ -510,10 +616,18 @@ static void *prober(void *arg)
 
 	while (!r->stop) {
 		unsigned long p = rand_r(&rs) % r->npages;
+		unsigned int before = window_read(&r->changes);
+		int sig;
 		uint64_t v;
 
-		if (sigsetjmp(probe_env, 1)) {
+		sig = sigsetjmp(probe_env, 1);
+		if (sig) {
+			/* only a change of the area explains it */
 			probing = 0;
+			if (probe_addr != page(r, p) ||
+			    !window_overlap(&r->changes, before))
+				violation(r, "%s at %p reading page %lu (%p), the area in place",
+					  strsignal(sig), probe_addr, p, page(r, p));
 			count(r, OP_PROBE_SIGNAL);
 			continue;
 		}
@@ -544,14 +658,20 @@ static void check_no_wp(struct run *r, char *at, const char *after)
 	}
 }
 
-/* Anonymous PROT_NONE over @at: keeps the address ours, unmapping what was there. */
-static bool placeholder(struct run *r, char *at)
+/*
+ * Anonymous PROT_NONE at @at, the area's size: keeps the range ours.
+ * @replace: unmapping what is there (the area: a munmap of it); or else
+ * the range must be empty (left by mremap), and finding it taken is the
+ * end: another thread's mapping got there first.
+ */
+static void placeholder(struct run *r, char *at, bool replace)
 {
 	if (mmap(at, r->npages * r->psize, PROT_NONE, MAP_PRIVATE |
-		 MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == at)
-		return true;
-	violation(r, "mmap PROT_NONE over %p: %s", at, strerror(errno));
-	return false;
+		 MAP_ANONYMOUS | MAP_NORESERVE |
+		 (replace ? MAP_FIXED : MAP_FIXED_NOREPLACE), -1, 0) == at)
+		return;
+	violation(r, "mmap PROT_NONE at %p: %s", at, strerror(errno));
+	give_up(r);
 }
 
 /* Register the area MINOR|WP (if @reg) and write-protect all of it. */
@@ -590,6 +710,7 @@ static void churn_one(struct run *r, unsigned int *rs)
 	bool reg = true;
 
 	pthread_rwlock_wrlock(&r->arealock);
+	window_flip(&r->changes);
 	switch (rand_r(rs) % 4) {
 	case 0:
 		if (ioctl(r->uffd, UFFDIO_UNREGISTER, &range))
@@ -604,31 +725,31 @@ static void churn_one(struct run *r, unsigned int *rs)
 			violation(r, "mremap away: %s", strerror(errno));
 			break;
 		}
-		placeholder(r, r->area);
+		placeholder(r, r->area, false);
 		check_no_wp(r, r->spare, "after mremap moved it");
 		if (mremap(r->spare, size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
 			   r->area) != r->area) {
 			violation(r, "mremap back: %s", strerror(errno));
-			exit(1);
+			give_up(r);
 		}
-		placeholder(r, r->spare);
+		placeholder(r, r->spare, false);
 		count(r, OP_MREMAP);
 		break;
 	case 2:
-		if (placeholder(r, r->area) &&
-		    mmap(r->area, size, PROT_READ | PROT_WRITE,
+		placeholder(r, r->area, true);
+		if (mmap(r->area, size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED, r->memfd, 0) != r->area) {
 			violation(r, "mmap again: %s", strerror(errno));
-			exit(1);
+			give_up(r);
 		}
 		count(r, OP_MUNMAP);
 		break;
 	default:
-		__atomic_add_fetch(&r->truncations, 1, __ATOMIC_RELEASE);
+		window_flip(&r->truncations);
 		if (ftruncate(r->memfd, half * r->psize) ||
 		    ftruncate(r->memfd, size))
 			violation(r, "ftruncate: %s", strerror(errno));
-		__atomic_add_fetch(&r->truncations, 1, __ATOMIC_RELEASE);
+		window_flip(&r->truncations);
 		for (p = half; p < r->npages; p++) {
 			uint64_t v = *(volatile uint64_t *)(r->alias +
 							    p * r->psize);
@@ -636,7 +757,9 @@ static void churn_one(struct run *r, unsigned int *rs)
 			if (v)
 				violation(r, "page %lu holds 0x%llx after truncation",
 					  p, (unsigned long long)v);
+			pthread_mutex_lock(&r->plock[p]);
 			r->dirty[p] = 1;
+			pthread_mutex_unlock(&r->plock[p]);
 		}
 		count(r, OP_TRUNCATE);
 		/* the truncation dropped the uffd-wp markers: protect again */
@@ -644,6 +767,7 @@ static void churn_one(struct run *r, unsigned int *rs)
 		break;
 	}
 	protect_area(r, reg);
+	window_flip(&r->changes);
 	pthread_rwlock_unlock(&r->arealock);
 }
 
@@ -724,7 +848,7 @@ static int setup(struct run *r)
 			r->seen[p] = (uint64_t)p << 32;
 	}
 	if (sc->churn) {
-		struct sigaction sa = { .sa_handler = probe_signal };
+		struct sigaction sa = { .sa_sigaction = probe_signal };
 
 		/* the mremap target: aligned for a huge page */
 		r->spare_raw = mmap(NULL, size + r->psize, PROT_NONE,
@@ -738,7 +862,7 @@ static int setup(struct run *r)
 		if (r->pagemap < 0)
 			return -errno;
 		sigemptyset(&sa.sa_mask);
-		sa.sa_flags = SA_NODEFER;
+		sa.sa_flags = SA_NODEFER | SA_SIGINFO;
 		if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
 			return -errno;
 	}
@@ -773,8 +897,7 @@ static void finish(struct run *r, pthread_t t, const char *who)
 	if (pthread_timedjoin_np(t, NULL, &deadline)) {
 		violation(r, "%s did not finish within 10 s of the end: a fault left unresolved?",
 			  who);
-		printf("not ok %u %s\n", test_nr, r->sc->name);
-		exit(1);
+		give_up(r);
 	}
 }
 
