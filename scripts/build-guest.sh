@@ -98,9 +98,8 @@ done
 # them (the dynamic loader too), each at its path here.
 tools=()
 declare -A carried=()
+tool_lines=$(guest_tools "$TOP/guest/tools") || die "fix guest/tools"
 while read -r name pkg path; do
-	case "$name" in '' | \#*) continue ;; esac
-	[ -n "$path" ] || die "guest/tools: '$name' needs NAME PACKAGE PATH"
 	[ -x "$path" ] || die "$path ($name) missing: run 'make deps' (package $pkg)"
 	libs=$(ldd "$path" 2>&1) || die "ldd $path failed: $libs"
 	libs=$(ldd_paths <<<"$libs" 2>&1) ||
@@ -111,7 +110,7 @@ while read -r name pkg path; do
 		carried[$lib]=1
 	done <<<"$libs"
 	info "$name: $(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?'), $(wc -l <<<"$libs") shared libraries (the loader too)"
-done <"$TOP/guest/tools"
+done <<<"$tool_lines"
 
 # gen_init_cpio from the kernel tree: makes device nodes without root.
 gen="$out/build/gen_init_cpio"
@@ -123,7 +122,7 @@ list="$out/build/initramfs.list"
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"
-	# the directories, parents first, each once
+	# the directories, each once; sorted, a parent comes before its children
 	{
 		printf '%s\n' /proc /sys /root /mnt /mnt/huge /bin /sbin /usr \
 			/usr/bin /usr/sbin /uffdwp /uffdwp/bin /uffdwp/suites
@@ -134,10 +133,9 @@ list="$out/build/initramfs.list"
 				d=${d%/*}
 			done
 		done
-	} | awk '!seen[$0]++ { print length($0) "\t" $0 }' | sort -n -s -k1,1 |
-		cut -f2 | while read -r d; do
-			echo "dir $d 0755 0 0"
-		done
+	} | sort -u | while read -r d; do
+		echo "dir $d 0755 0 0"
+	done
 	printf '%s\n' "${!carried[@]}" | sort | while read -r f; do
 		echo "file $f $(realpath "$f") 0755 0 0"
 	done

@@ -32,10 +32,11 @@ COMMANDS=(
 # Packages needed for what they hold, not for a command: the two source
 # trees are fetched by fetch.sh; these are headers and data, and the
 # Debian programs the guest carries (guest/tools).
-mapfile -t guest_tools < <(awk '$1 !~ /^#/ && NF == 3 { print $2 }' "$TOP/guest/tools")
+tool_lines=$(guest_tools "$TOP/guest/tools") || die "fix guest/tools"
+mapfile -t tool_packages < <(cut -d' ' -f2 <<<"$tool_lines")
 PACKAGES=(
 	build-essential libelf-dev libssl-dev kmod locales
-	"${guest_tools[@]}" "$@"
+	"${tool_packages[@]}" "$@"
 )
 
 # missing_commands: "COMMAND (PACKAGE)" for each command not on PATH, and

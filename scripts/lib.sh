@@ -296,6 +296,18 @@ mutant_is_debug() {
 	[ -f "$TOP/mutants/$1.patch" ] && [ "$(mutant_field "$TOP/mutants/$1.patch" Kernel)" = debug ]
 }
 
+# guest_tools FILE: the programs of FILE (guest/tools), "NAME PACKAGE
+# PATH" a line; fails naming a line that is not three words
+# (deps.sh installs the packages, build-guest.sh packs the programs).
+guest_tools() {
+	awk '
+		$1 ~ /^#/ || NF == 0 { next }
+		NF != 3 { print "guest/tools line " NR ": want NAME PACKAGE PATH: " $0 > "/dev/stderr"; bad = 1; next }
+		{ print $1, $2, $3 }
+		END { exit bad }
+	' "$1"
+}
+
 # ldd_paths: on stdin, what ldd printed for a program; out, the path of
 # each shared library it loads and of the dynamic loader, one per line.
 # Fails naming any library ldd did not find (the program would not start).

@@ -105,6 +105,30 @@ LDD = """\tlinux-vdso.so.1 (0x00007ffd3a5f2000)
 """
 
 
+class GuestTools(unittest.TestCase):
+    def test_lines(self):
+        """Comments and blank lines go; each program is NAME PACKAGE PATH."""
+        canned = "# a comment\n\nstress-ng\tstress-ng\t/usr/bin/stress-ng\ntrinity  trinity  /usr/bin/trinity\n"
+        with tempfile.NamedTemporaryFile("w", suffix=".tools") as f:
+            f.write(canned)
+            f.flush()
+            r = lib(f"guest_tools {f.name}")
+        self.assertEqual((r.returncode, r.stdout), (0, "stress-ng stress-ng /usr/bin/stress-ng\ntrinity trinity /usr/bin/trinity\n"))
+
+    def test_bad_line_fails(self):
+        """A line that is not three words fails, and is named."""
+        with tempfile.NamedTemporaryFile("w", suffix=".tools") as f:
+            f.write("stress-ng stress-ng /usr/bin/stress-ng\ntrinity /usr/bin/trinity\n")
+            f.flush()
+            r = lib(f"guest_tools {f.name}")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("line 2", r.stderr)
+
+    def test_repository_list(self):
+        """guest/tools itself parses."""
+        self.assertEqual(lib('guest_tools "$TOP/guest/tools"').returncode, 0)
+
+
 class LddPaths(unittest.TestCase):
     def test_libraries_and_loader(self):
         """Every library with its path, and the loader; not the vDSO."""
