@@ -352,8 +352,8 @@ static void serve_wp(struct run *r, unsigned long p)
  * the start of a fork until its event is read.  A fault so refused stays
  * unwoken: waking it would only make it fault again, and read() returns
  * pending faults before events, so a handler that wakes on EAGAIN can
- * starve the fork event it waits for.  It is served again once the queue
- * is empty or an event was read.
+ * starve the fork event it waits for.  It is served again after the next
+ * message, or after a 1 ms poll that found none (server()).
  */
 static void serve_deferred(struct run *r)
 {
@@ -385,53 +385,52 @@ static void serve_missing(struct run *r, unsigned long p)
 	count(r, OP_MISSING);
 }
 
+/* Read one message, if there is one, and serve it. */
+static void serve_one(struct run *r)
+{
+	struct uffd_msg msg;
+	ssize_t n = read(r->uffd, &msg, sizeof(msg));
+	unsigned long p;
+
+	if (n != sizeof(msg)) {
+		if (n >= 0 || errno != EAGAIN)
+			violation(r, "read of the userfaultfd: %zd, %s",
+				  n, n < 0 ? strerror(errno) : "short");
+		return;
+	}
+	if (msg.event == UFFD_EVENT_FORK && r->sc->churn) {
+		/* the child's registration ends with its descriptor */
+		close(msg.arg.fork.ufd);
+		count(r, OP_FORK_EVENT);
+		return;
+	}
+	if (msg.event != UFFD_EVENT_PAGEFAULT) {
+		violation(r, "unexpected event 0x%x", msg.event);
+		return;
+	}
+	p = page_of(r, msg.arg.pagefault.address);
+	if (p == -1UL)
+		return;
+	if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
+		serve_wp(r, p);
+		count(r, OP_WP_FAULT);
+	} else if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR) {
+		serve_minor(r, p);
+		count(r, OP_MINOR);
+	} else {
+		serve_missing(r, p);
+	}
+}
+
 static void *server(void *arg)
 {
 	struct run *r = arg;
 	struct pollfd pfd = { .fd = r->uffd, .events = POLLIN };
-	struct uffd_msg msg;
 
 	while (!r->stop_server) {
-		unsigned long p;
-
-		ssize_t n;
-
 		/* deferred faults: soon, the fork may have ended */
-		if (poll(&pfd, 1, r->ndeferred ? 1 : 100) <= 0) {
-			serve_deferred(r);
-			continue;
-		}
-		n = read(r->uffd, &msg, sizeof(msg));
-		if (n != sizeof(msg)) {
-			if (n >= 0 || errno != EAGAIN)
-				violation(r, "read of the userfaultfd: %zd, %s",
-					  n, n < 0 ? strerror(errno) : "short");
-			serve_deferred(r);
-			continue;
-		}
-		if (msg.event == UFFD_EVENT_FORK && r->sc->churn) {
-			/* the child's registration ends with its descriptor */
-			close(msg.arg.fork.ufd);
-			count(r, OP_FORK_EVENT);
-			serve_deferred(r);
-			continue;
-		}
-		if (msg.event != UFFD_EVENT_PAGEFAULT) {
-			violation(r, "unexpected event 0x%x", msg.event);
-			continue;
-		}
-		p = page_of(r, msg.arg.pagefault.address);
-		if (p == -1UL)
-			continue;
-		if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
-			serve_wp(r, p);
-			count(r, OP_WP_FAULT);
-		} else if (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR) {
-			serve_minor(r, p);
-			count(r, OP_MINOR);
-		} else {
-			serve_missing(r, p);
-		}
+		if (poll(&pfd, 1, r->ndeferred ? 1 : 100) > 0)
+			serve_one(r);
 		if (r->ndeferred)
 			serve_deferred(r);
 	}
